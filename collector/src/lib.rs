@@ -1,0 +1,15 @@
+//! The Hải Đăng collector and its `haidang` command.
+//!
+//! For now the collector is the command line around the detector: loading rule directories and
+//! mapping files ([`load_rules`], [`load_mappings`]), reading events from EVTX and JSON inputs
+//! ([`read_events`]), keeping compiled pattern databases between runs ([`DirectoryCache`]), and the
+//! `rules check`, `rules test` and `detect` commands ([`commands`]).
+
+mod cache;
+pub mod commands;
+mod input;
+mod rules;
+
+pub use cache::DirectoryCache;
+pub use input::{InputStats, event_from_json, read_events};
+pub use rules::{LoadedRules, load_mappings, load_rules};
