@@ -55,7 +55,7 @@ seconds() { # command...: wall seconds
   echo "$end - $start" | bc -l
 }
 
-run_haidang() { taskset -c 0 "$HAIDANG" detect --count --cache-dir "$WORK/cache" --rules "$1" "$2"; }
+run_haidang() { taskset -c 0 "$HAIDANG" detect --count --threads 1 --cache-dir "$WORK/cache" --rules "$1" "$2"; }
 run_rsigma() { taskset -c 0 rsigma engine eval -q --no-stats -r "$1" -e "@$2"; }
 
 printf '%-8s %-9s %12s %12s %14s %10s\n' rules tool "load s" "events/s" "match-only/s" matches

@@ -143,12 +143,63 @@ fn json_scalar(value: &Json) -> Value {
     }
 }
 
-/// Reads one input (`-` for standard input), calling `on_event` with each event and its
-/// source document. EVTX files are recognised by their signature.
-pub fn read_events(input: &str, mappings: &Mappings, on_event: &mut dyn FnMut(Event, &Json)) -> InputStats {
+/// One record of an input, not yet parsed: the unit that is handed to matching threads.
+#[derive(Debug)]
+pub enum Record {
+    /// The text of one JSON document, with the line it starts on.
+    Text {
+        /// The document.
+        text: String,
+        /// Its first line (1-based).
+        line: u64,
+    },
+    /// An already-parsed document (EVTX records arrive so).
+    Json(Json),
+}
+
+/// Parses a record into events and their documents (a line may hold several documents); each
+/// error names the input and the place.
+pub fn parse_record(input: &str, record: Record, mappings: &Mappings) -> Vec<Result<(Event, Json), String>> {
+    let mut results = Vec::new();
+    match record {
+        Record::Json(document) => {
+            let mut event = event_from_json(&document, mappings);
+            event.source_type = Some("evtx".to_owned());
+            results.push(Ok((event, document)));
+        }
+        Record::Text { text, line } => {
+            let mut stream = serde_json::Deserializer::from_str(&text).into_iter::<Json>();
+            loop {
+                match stream.next() {
+                    None => break,
+                    Some(Ok(document)) if document.is_object() => {
+                        let event = event_from_json(&document, mappings);
+                        results.push(Ok((event, document)));
+                    }
+                    Some(Ok(_)) => results.push(Err(format!(
+                        "{input}: line {line}: a JSON value that is not an object"
+                    ))),
+                    Some(Err(error)) => {
+                        results.push(Err(format!(
+                            "{input}: line {}: invalid JSON: {error}",
+                            line + error.line().saturating_sub(1) as u64
+                        )));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    results
+}
+
+/// Reads one input (`-` for standard input), calling `on_record` with each record, unparsed.
+/// EVTX files are recognised by their signature. Errors of reading itself (a file that cannot be
+/// opened, an EVTX record that cannot be decoded) are counted in the returned statistics.
+pub fn read_records(input: &str, on_record: &mut dyn FnMut(Record)) -> InputStats {
     let mut stats = InputStats::default();
     if input == "-" {
-        read_json_stream(input, std::io::stdin().lock(), mappings, on_event, &mut stats);
+        split_json_stream(input, std::io::stdin().lock(), on_record, &mut stats);
         return stats;
     }
     let mut file = match std::fs::File::open(input) {
@@ -162,14 +213,13 @@ pub fn read_events(input: &str, mappings: &Mappings, on_event: &mut dyn FnMut(Ev
     let is_evtx = file.read_exact(&mut signature).is_ok() && &signature == b"ElfFile\0";
     drop(file);
     if is_evtx {
-        read_evtx(input, mappings, on_event, &mut stats);
+        read_evtx(input, on_record, &mut stats);
     } else {
         match std::fs::File::open(input) {
-            Ok(file) => read_json_stream(
+            Ok(file) => split_json_stream(
                 input,
                 BufReader::with_capacity(1 << 20, file),
-                mappings,
-                on_event,
+                on_record,
                 &mut stats,
             ),
             Err(error) => stats.error(format!("{input}: cannot open: {error}")),
@@ -178,12 +228,29 @@ pub fn read_events(input: &str, mappings: &Mappings, on_event: &mut dyn FnMut(Ev
     stats
 }
 
-fn read_evtx(
-    input: &str,
-    mappings: &Mappings,
-    on_event: &mut dyn FnMut(Event, &Json),
-    stats: &mut InputStats,
-) {
+/// Reads one input and parses every record, calling `on_event` with each event and its
+/// document. Records that do not parse are counted and reported; the stream goes on.
+pub fn read_events(input: &str, mappings: &Mappings, on_event: &mut dyn FnMut(Event, &Json)) -> InputStats {
+    let mut parse_errors = InputStats::default();
+    let mut stats = read_records(input, &mut |record| {
+        for result in parse_record(input, record, mappings) {
+            match result {
+                Ok((event, document)) => {
+                    parse_errors.events += 1;
+                    on_event(event, &document);
+                }
+                Err(message) => parse_errors.error(message),
+            }
+        }
+    });
+    stats.events += parse_errors.events;
+    stats.errors += parse_errors.errors;
+    stats.error_samples.extend(parse_errors.error_samples);
+    stats.error_samples.truncate(20);
+    stats
+}
+
+fn read_evtx(input: &str, on_record: &mut dyn FnMut(Record), stats: &mut InputStats) {
     let mut parser = match evtx::EvtxParser::from_path(input) {
         Ok(parser) => parser,
         Err(error) => {
@@ -193,94 +260,126 @@ fn read_evtx(
     };
     for (index, record) in parser.records_json_value().enumerate() {
         match record {
-            Ok(record) => {
-                let mut event = event_from_json(&record.data, mappings);
-                event.source_type = Some("evtx".to_owned());
-                stats.events += 1;
-                on_event(event, &record.data);
-            }
+            Ok(record) => on_record(Record::Json(record.data)),
             Err(error) => stats.error(format!("{input}: record {}: {error}", index + 1)),
         }
     }
 }
 
-fn read_json_stream(
+/// Cuts a stream of JSON documents (one per line, pretty-printed over several lines, or several on
+/// a line) into document texts without parsing them, by tracking braces outside strings. A line
+/// that starts with `{` while a document is still open means that document was truncated: it is
+/// handed on as it is (and will fail to parse) so it cannot swallow the lines after it. Text
+/// outside any document is handed on line by line, to be reported.
+fn split_json_stream(
     input: &str,
     mut reader: impl BufRead,
-    mappings: &Mappings,
-    on_event: &mut dyn FnMut(Event, &Json),
+    on_record: &mut dyn FnMut(Record),
     stats: &mut InputStats,
 ) {
     let mut pending = String::new();
-    let mut pending_start_line = 1u64;
+    let mut pending_line = 0u64;
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
     let mut line_number = 0u64;
     let mut line = String::new();
     loop {
         line.clear();
-        let read = match reader.read_line(&mut line) {
-            Ok(read) => read,
+        match reader.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
             Err(error) => {
                 stats.error(format!("{input}: line {}: cannot read: {error}", line_number + 1));
                 break;
             }
-        };
-        if read == 0 {
-            break;
         }
         line_number += 1;
-        if pending.trim().is_empty() {
-            pending.clear();
-            pending_start_line = line_number;
-        }
-        pending.push_str(&line);
-        if pending.len() > MAX_DOCUMENT {
-            stats.error(format!(
-                "{input}: line {pending_start_line}: document longer than {MAX_DOCUMENT} bytes"
-            ));
-            pending.clear();
-            continue;
-        }
-        let mut stream = serde_json::Deserializer::from_str(&pending).into_iter::<Json>();
-        let mut consumed = 0;
-        loop {
-            match stream.next() {
-                Some(Ok(document)) => {
-                    consumed = stream.byte_offset();
-                    if document.is_object() {
-                        let event = event_from_json(&document, mappings);
-                        stats.events += 1;
-                        on_event(event, &document);
-                    } else {
-                        stats.error(format!(
-                            "{input}: line {pending_start_line}: a JSON value that is not an object"
-                        ));
-                    }
-                }
-                Some(Err(error)) if error.is_eof() => break,
-                Some(Err(error)) => {
-                    stats.error(format!(
-                        "{input}: line {}: invalid JSON: {error}",
-                        pending_start_line + error.line() as u64 - 1
-                    ));
-                    consumed = pending.len();
-                    break;
-                }
-                None => {
-                    consumed = pending.len();
-                    break;
-                }
+        // Fast path, JSON lines: a whole line that looks like one document goes on unscanned (the
+        // parser finds several documents on it, or a broken one, just as well).
+        if depth == 0 && pending.is_empty() {
+            let trimmed = line.trim();
+            if trimmed.len() >= 2 && trimmed.starts_with('{') && trimmed.ends_with('}') {
+                on_record(Record::Text {
+                    text: trimmed.to_owned(),
+                    line: line_number,
+                });
+                continue;
             }
         }
-        pending.drain(..consumed);
-        if pending.trim().is_empty() {
-            pending.clear();
-        } else if consumed > 0 {
-            pending_start_line = line_number;
+        if depth > 0 && line.starts_with('{') {
+            on_record(Record::Text {
+                text: std::mem::take(&mut pending),
+                line: pending_line,
+            });
+            depth = 0;
+            in_string = false;
+            escaped = false;
+        }
+        let mut segment_start = 0;
+        for (index, byte) in line.bytes().enumerate() {
+            if depth == 0 {
+                if byte == b'{' {
+                    depth = 1;
+                    in_string = false;
+                    escaped = false;
+                    if pending.trim().is_empty() {
+                        pending.clear();
+                        pending_line = line_number;
+                    }
+                    segment_start = index;
+                } else if !byte.is_ascii_whitespace() && pending.is_empty() {
+                    // Stray text outside a document: hand the rest of the line on as one record.
+                    on_record(Record::Text {
+                        text: line[index..].trim_end().to_owned(),
+                        line: line_number,
+                    });
+                    segment_start = line.len();
+                    break;
+                }
+                continue;
+            }
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if byte == b'\\' {
+                    escaped = true;
+                } else if byte == b'"' {
+                    in_string = false;
+                }
+                continue;
+            }
+            match byte {
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        pending.push_str(&line[segment_start..=index]);
+                        on_record(Record::Text {
+                            text: std::mem::take(&mut pending),
+                            line: pending_line,
+                        });
+                        segment_start = index + 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if depth > 0 && segment_start < line.len() {
+            pending.push_str(&line[segment_start..]);
+            if pending.len() > MAX_DOCUMENT {
+                stats.error(format!(
+                    "{input}: line {pending_line}: document longer than {MAX_DOCUMENT} bytes"
+                ));
+                pending.clear();
+                depth = 0;
+            }
         }
     }
-    if !pending.trim().is_empty() {
+    if depth > 0 && !pending.trim().is_empty() {
         stats.error(format!(
-            "{input}: line {pending_start_line}: incomplete JSON document at end of input"
+            "{input}: line {pending_line}: incomplete JSON document at end of input"
         ));
     }
 }
@@ -292,14 +391,33 @@ mod tests {
     fn read(text: &str) -> (Vec<Event>, InputStats) {
         let mut events = Vec::new();
         let mut stats = InputStats::default();
-        read_json_stream(
+        let mappings = Mappings::default();
+        split_json_stream(
             "test",
             text.as_bytes(),
-            &Mappings::default(),
-            &mut |event, _| events.push(event),
-            &mut stats,
+            &mut |record| {
+                for result in parse_record("test", record, &mappings) {
+                    match result {
+                        Ok((event, _)) => events.push(event),
+                        Err(message) => stats.error(message),
+                    }
+                }
+            },
+            &mut InputStats::default(),
         );
         (events, stats)
+    }
+
+    #[test]
+    fn a_truncated_line_does_not_swallow_the_next() {
+        let (events, stats) = read("{\"a\": 1\n{\"b\": 2}\nnot json\n{\"c\": \"}{\"}\n");
+        assert_eq!(events.len(), 2);
+        assert_eq!(stats.errors, 2, "{:?}", stats.error_samples);
+        assert!(
+            stats.error_samples[1].contains("line 3"),
+            "{:?}",
+            stats.error_samples
+        );
     }
 
     #[test]

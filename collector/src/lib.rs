@@ -11,5 +11,5 @@ mod input;
 mod rules;
 
 pub use cache::DirectoryCache;
-pub use input::{InputStats, event_from_json, read_events};
+pub use input::{InputStats, Record, event_from_json, parse_record, read_events, read_records};
 pub use rules::{LoadedRules, load_mappings, load_rules};

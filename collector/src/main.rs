@@ -44,9 +44,12 @@ enum Command {
         /// Do not use the compile cache.
         #[arg(long)]
         no_cache: bool,
-        /// Count matches without printing them; print the run's statistics as JSON on stderr.
+        /// Count matches without printing them.
         #[arg(long)]
         count: bool,
+        /// Matching threads (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
         /// Inputs.
         #[arg(required = true)]
         inputs: Vec<String>,
@@ -94,8 +97,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<bool> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    // Not locked: with several threads, matches are written from the output thread.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
     match cli.command {
         Command::Rules {
             command: RulesCommand::Check { mappings, paths },
@@ -135,6 +138,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             cache_dir,
             no_cache,
             count,
+            threads,
             inputs,
         } => {
             let cache = if no_cache {
@@ -152,6 +156,9 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 inputs,
                 engine,
                 print_matches: !count,
+                threads: threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+                    .max(1),
             };
             let summary = detect(&options, &mut out).context("detect")?;
             out.flush()?;

@@ -52,6 +52,7 @@ fn detect_with(
         inputs: vec![input.display().to_string()],
         engine,
         print_matches: true,
+        threads: 1,
     };
     let mut out = Vec::new();
     let summary = detect(&options, &mut out).unwrap();
@@ -113,6 +114,7 @@ fn a_restart_with_a_warm_cache_matches_the_same() {
         inputs: vec![input.display().to_string()],
         engine: EngineChoice::Hyperscan,
         print_matches: true,
+        threads: 1,
     };
     let first = detect(&options, &mut Vec::new()).unwrap();
     let cached = std::fs::read_dir(&cache).unwrap().count();
@@ -141,4 +143,60 @@ fn our_rules_pass_their_tests_on_both_engines() {
         assert_eq!(summary.failed, 0, "{text}");
         assert!(summary.passed >= 4 * 30, "{text}");
     }
+}
+
+#[test]
+fn several_matching_threads_give_the_same_output_in_the_same_order() {
+    let directory = tempfile::tempdir().unwrap();
+    let rules = directory.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    write(&rules, "good.yml", GOOD);
+    write(
+        &rules,
+        "burst.yml",
+        "title: Shell burst\nid: burst\ncorrelation:\n  type: event_count\n  rules: [11111111-1111-4111-8111-111111111111]\n  group-by: [user.name]\n  timespan: 1m\n  condition: {gte: 3}\n  generate: true\n",
+    );
+    let input = directory.path().join("events.json");
+    let mut text = String::new();
+    for index in 0..5_000 {
+        let command = if index % 7 == 0 { "sudo /bin/bash" } else { "ls" };
+        let second = index / 10;
+        text.push_str(&format!(
+            "{{\"timestamp\": \"2026-11-20T08:{:02}:{:02}Z\", \"logsource\": {{\"product\": \"linux\", \"service\": \"auth\"}}, \"fields\": {{\"process.command_line\": \"{command}\", \"user.name\": \"user{}\", \"n\": {index}}}}}\n",
+            second / 60 % 60,
+            second % 60,
+            index % 3
+        ));
+        if index == 2_500 {
+            text.push_str("{broken\n");
+        }
+    }
+    std::fs::write(&input, text).unwrap();
+    let mut outputs = Vec::new();
+    for threads in [1, 3] {
+        let options = DetectOptions {
+            rules: RuleOptions {
+                rules: vec![rules.clone()],
+                ..RuleOptions::default()
+            },
+            inputs: vec![input.display().to_string()],
+            engine: EngineChoice::Hyperscan,
+            print_matches: true,
+            threads,
+        };
+        let mut out = Vec::new();
+        let summary = detect(&options, &mut out).unwrap();
+        assert_eq!(summary.events, 5_000);
+        assert_eq!(summary.input_errors, 1);
+        outputs.push(String::from_utf8(out).unwrap());
+    }
+    assert!(outputs[0].contains("\"rule_id\":\"burst\""));
+    assert_eq!(
+        outputs[0]
+            .lines()
+            .filter(|line| line.contains("\"rule_kind\":\"detection\""))
+            .count(),
+        715
+    );
+    assert_eq!(outputs[0], outputs[1]);
 }
