@@ -8,8 +8,10 @@
 mod cache;
 pub mod commands;
 mod input;
+mod reload;
 mod rules;
 
 pub use cache::DirectoryCache;
 pub use input::{InputStats, Record, event_from_json, parse_record, read_events, read_records};
+pub use reload::{LiveRules, ReloadOutcome, watch};
 pub use rules::{LoadedRules, load_mappings, load_rules};

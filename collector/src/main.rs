@@ -47,6 +47,10 @@ enum Command {
         /// Count matches without printing them.
         #[arg(long)]
         count: bool,
+        /// Reload the rules when their files change (checked every second) or on SIGHUP; for
+        /// long-running inputs such as standard input.
+        #[arg(long)]
+        watch: bool,
         /// Matching threads (default: one per core).
         #[arg(long)]
         threads: Option<usize>,
@@ -139,6 +143,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             no_cache,
             count,
             threads,
+            watch,
             inputs,
         } => {
             let cache = if no_cache {
@@ -159,6 +164,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 threads: threads
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
                     .max(1),
+                watch: watch.then_some(std::time::Duration::from_secs(1)),
             };
             let summary = detect(&options, &mut out).context("detect")?;
             out.flush()?;

@@ -361,6 +361,11 @@ impl<E: PatternEngine> RuleSet<E> {
         &self.rules
     }
 
+    /// Whether there are no correlation rules.
+    pub fn correlations_empty(&self) -> bool {
+        self.correlations.is_empty()
+    }
+
     /// What loading found.
     pub fn report(&self) -> &LoadReport {
         &self.report

@@ -7,15 +7,17 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use haidang_detector::{CorrelationMatch, Correlator, Mappings, PatternEngine, RuleSet, Scanner};
+use haidang_detector::{CorrelationMatch, Correlator, PatternEngine, RuleSet, Scanner};
 use haidang_event::Event;
 
-use super::{EngineChoice, RuleOptions, compile, rule_json};
+use super::{EngineChoice, RuleOptions, rule_json};
 use crate::input::{Record, parse_record, read_records};
+use crate::reload::{LiveRules, watch};
 
 /// Records per batch handed to a matching thread.
 const BATCH: usize = 512;
@@ -33,6 +35,8 @@ pub struct DetectOptions {
     pub print_matches: bool,
     /// Matching threads (at least 1).
     pub threads: usize,
+    /// Reload the rules when their files change (polled at this interval) or on SIGHUP.
+    pub watch: Option<Duration>,
 }
 
 impl Default for DetectOptions {
@@ -43,6 +47,7 @@ impl Default for DetectOptions {
             engine: EngineChoice::default(),
             print_matches: true,
             threads: 1,
+            watch: None,
         }
     }
 }
@@ -92,26 +97,50 @@ pub fn detect(options: &DetectOptions, out: &mut (dyn Write + Send)) -> anyhow::
 }
 
 /// One record after matching, ready for output and correlation.
-struct Matched {
+struct Matched<E: PatternEngine> {
     /// Match lines for reported detection rules (empty when not printing).
     lines: Vec<String>,
     /// How many reported detection rules matched.
     reported: usize,
-    /// Detection rules that matched (reported or not).
+    /// Detection rules that matched (reported or not), indices into `ruleset`.
     matches: Vec<usize>,
+    ruleset: Arc<RuleSet<E>>,
     /// The event (only its time when nothing matched) and the document, for correlations.
     event: Event,
     document: Option<serde_json::Value>,
     unrouted: bool,
 }
 
-type Outcome = Result<Matched, String>;
+type Outcome<E> = Result<Matched<E>, String>;
 
 struct Shared<E: PatternEngine> {
-    ruleset: Arc<RuleSet<E>>,
-    mappings: Mappings,
+    live: Arc<LiveRules<E>>,
     print_matches: bool,
-    has_correlations: bool,
+}
+
+/// A thread's scanner, renewed when the rules were reloaded.
+struct Worker<E: PatternEngine> {
+    generation: u64,
+    scanner: Scanner<E>,
+}
+
+impl<E: PatternEngine> Worker<E> {
+    fn new(live: &LiveRules<E>) -> anyhow::Result<Worker<E>> {
+        let (generation, ruleset) = live.current();
+        Ok(Worker {
+            generation,
+            scanner: ruleset.scanner()?,
+        })
+    }
+
+    /// Takes the newest rules if they changed.
+    fn refresh(&mut self, live: &LiveRules<E>) {
+        if live.generation() != self.generation
+            && let Ok(fresh) = Worker::new(live)
+        {
+            *self = fresh;
+        }
+    }
 }
 
 fn match_record<E: PatternEngine>(
@@ -119,9 +148,9 @@ fn match_record<E: PatternEngine>(
     scanner: &mut Scanner<E>,
     input: &str,
     record: Record,
-    outcomes: &mut Vec<Outcome>,
+    outcomes: &mut Vec<Outcome<E>>,
 ) {
-    for parsed in parse_record(input, record, &shared.mappings) {
+    for parsed in parse_record(input, record, shared.live.mappings()) {
         outcomes.push(parsed.map(|(event, document)| match_event(shared, scanner, event, document)));
     }
 }
@@ -131,13 +160,14 @@ fn match_event<E: PatternEngine>(
     scanner: &mut Scanner<E>,
     event: Event,
     document: serde_json::Value,
-) -> Matched {
+) -> Matched<E> {
+    let ruleset = Arc::clone(scanner.ruleset());
     let mut matches = Vec::new();
     let unrouted = !scanner.scan(&event, &mut matches);
     let mut lines = Vec::new();
     let mut reported = 0;
     for &rule in &matches {
-        let info = &shared.ruleset.rules()[rule];
+        let info = &ruleset.rules()[rule];
         if info.reported {
             reported += 1;
             if shared.print_matches {
@@ -147,7 +177,7 @@ fn match_event<E: PatternEngine>(
             }
         }
     }
-    let keep = shared.has_correlations && !matches.is_empty();
+    let keep = !ruleset.correlations_empty() && !matches.is_empty();
     let event = if keep {
         event
     } else {
@@ -160,6 +190,7 @@ fn match_event<E: PatternEngine>(
         lines,
         reported,
         matches,
+        ruleset,
         event,
         document: keep.then_some(document),
         unrouted,
@@ -176,7 +207,7 @@ struct Sink<'a, E: PatternEngine> {
 }
 
 impl<E: PatternEngine> Sink<'_, E> {
-    fn accept(&mut self, outcome: Outcome) -> std::io::Result<()> {
+    fn accept(&mut self, outcome: Outcome<E>) -> std::io::Result<()> {
         let matched = match outcome {
             Ok(matched) => matched,
             Err(message) => {
@@ -186,6 +217,14 @@ impl<E: PatternEngine> Sink<'_, E> {
         };
         self.summary.events += 1;
         self.summary.unrouted += u64::from(matched.unrouted);
+        if !Arc::ptr_eq(&self.ruleset, &matched.ruleset) {
+            // Reloaded rules: correlation windows start afresh with the new rule set.
+            for fired in self.correlator.flush() {
+                self.correlation(&fired, None)?;
+            }
+            self.ruleset = Arc::clone(&matched.ruleset);
+            self.correlator = Correlator::new(&self.ruleset);
+        }
         self.summary.matches += matched.reported as u64;
         for line in &matched.lines {
             self.out.write_all(line.as_bytes())?;
@@ -228,24 +267,24 @@ fn run<E: PatternEngine>(
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<DetectSummary> {
     let started = Instant::now();
-    let compiled = compile::<E>(&options.rules)?;
-    let ruleset = compiled.ruleset;
+    let live = Arc::new(LiveRules::<E>::load(options.rules.clone())?);
+    let (_, ruleset) = live.current();
+    let unreadable = live.unreadable();
     let summary = DetectSummary {
         rules: ruleset.rules().len(),
-        rule_failures: ruleset.report().failures.len() + compiled.loaded.unreadable.len(),
+        rule_failures: ruleset.report().failures.len() + unreadable,
         load_time: started.elapsed(),
         ..DetectSummary::default()
     };
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = options
+        .watch
+        .map(|interval| watch(Arc::clone(&live), interval, Arc::clone(&stop)));
     let shared = Shared {
-        has_correlations: ruleset
-            .rules()
-            .iter()
-            .any(|rule| rule.kind == haidang_detector::RuleKind::Correlation),
-        ruleset: Arc::clone(&ruleset),
-        mappings: compiled.mappings,
+        live,
         print_matches: options.print_matches,
     };
-    let mut sink = Sink {
+    let sink = Sink {
         correlator: Correlator::new(&ruleset),
         ruleset: Arc::clone(&ruleset),
         out,
@@ -253,32 +292,46 @@ fn run<E: PatternEngine>(
         print_matches: options.print_matches,
     };
     let matching_started = Instant::now();
-    let mut summary = if options.threads <= 1 {
-        let mut scanner = ruleset.scanner()?;
-        let mut write_error = None;
-        let mut outcomes = Vec::new();
-        for input in &options.inputs {
-            let stats = read_records(input, &mut |record| {
-                if write_error.is_none() {
-                    match_record(&shared, &mut scanner, input, record, &mut outcomes);
-                    for outcome in outcomes.drain(..) {
-                        if let Err(error) = sink.accept(outcome) {
-                            write_error = Some(error);
-                        }
-                    }
-                }
-            });
-            merge_read_errors(&mut sink.summary, stats);
-            if let Some(error) = write_error.take() {
-                return Err(error.into());
-            }
-        }
-        sink.finish()?
+    let result = if options.threads <= 1 {
+        run_inline(options, &shared, sink)
     } else {
-        run_parallel(options, &shared, sink)?
+        run_parallel(options, &shared, sink)
     };
+    stop.store(true, Ordering::Release);
+    if let Some(watcher) = watcher {
+        let _ = watcher.join();
+    }
+    let mut summary = result?;
     summary.match_time = matching_started.elapsed();
     Ok(summary)
+}
+
+fn run_inline<E: PatternEngine>(
+    options: &DetectOptions,
+    shared: &Shared<E>,
+    mut sink: Sink<'_, E>,
+) -> anyhow::Result<DetectSummary> {
+    let mut worker = Worker::new(&shared.live)?;
+    let mut write_error = None;
+    let mut outcomes = Vec::new();
+    for input in &options.inputs {
+        let stats = read_records(input, &mut |record| {
+            if write_error.is_none() {
+                worker.refresh(&shared.live);
+                match_record(shared, &mut worker.scanner, input, record, &mut outcomes);
+                for outcome in outcomes.drain(..) {
+                    if let Err(error) = sink.accept(outcome) {
+                        write_error = Some(error);
+                    }
+                }
+            }
+        });
+        merge_read_errors(&mut sink.summary, stats);
+        if let Some(error) = write_error.take() {
+            return Err(error.into());
+        }
+    }
+    Ok(sink.finish()?)
 }
 
 fn merge_read_errors(summary: &mut DetectSummary, stats: crate::InputStats) {
@@ -300,20 +353,20 @@ fn run_parallel<E: PatternEngine>(
     let threads = options.threads;
     let (batch_sender, batch_receiver) = sync_channel::<Batch>(threads * 2);
     let batch_receiver = Arc::new(Mutex::new(batch_receiver));
-    let (result_sender, result_receiver) = sync_channel::<(u64, Vec<Outcome>)>(threads * 2);
-    let mut scanners = Vec::with_capacity(threads);
+    let (result_sender, result_receiver) = sync_channel::<(u64, Vec<Outcome<E>>)>(threads * 2);
+    let mut workers = Vec::with_capacity(threads);
     for _ in 0..threads {
-        scanners.push(shared.ruleset.scanner()?);
+        workers.push(Worker::new(&shared.live)?);
     }
     std::thread::scope(|scope| -> anyhow::Result<DetectSummary> {
-        for mut scanner in scanners {
+        for mut worker in workers {
             let receiver = Arc::clone(&batch_receiver);
             let sender = result_sender.clone();
-            scope.spawn(move || matching_thread(shared, &mut scanner, &receiver, &sender));
+            scope.spawn(move || matching_thread(shared, &mut worker, &receiver, &sender));
         }
         drop(result_sender);
         let writer = scope.spawn(move || -> std::io::Result<DetectSummary> {
-            let mut waiting: BTreeMap<u64, Vec<Outcome>> = BTreeMap::new();
+            let mut waiting: BTreeMap<u64, Vec<Outcome<E>>> = BTreeMap::new();
             let mut next = 0u64;
             let mut failure = None;
             for (sequence, outcomes) in result_receiver {
@@ -367,9 +420,9 @@ fn run_parallel<E: PatternEngine>(
 
 fn matching_thread<E: PatternEngine>(
     shared: &Shared<E>,
-    scanner: &mut Scanner<E>,
+    worker: &mut Worker<E>,
     receiver: &Mutex<Receiver<Batch>>,
-    sender: &SyncSender<(u64, Vec<Outcome>)>,
+    sender: &SyncSender<(u64, Vec<Outcome<E>>)>,
 ) {
     loop {
         let next = match receiver.lock() {
@@ -379,9 +432,10 @@ fn matching_thread<E: PatternEngine>(
         let Ok((sequence, input, records)) = next else {
             return;
         };
+        worker.refresh(&shared.live);
         let mut outcomes = Vec::with_capacity(records.len());
         for record in records {
-            match_record(shared, scanner, &input, record, &mut outcomes);
+            match_record(shared, &mut worker.scanner, &input, record, &mut outcomes);
         }
         if sender.send((sequence, outcomes)).is_err() {
             return;

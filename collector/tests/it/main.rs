@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod reload;
+
 use std::path::Path;
 
 use haidang_collector::commands::{
@@ -53,6 +55,7 @@ fn detect_with(
         engine,
         print_matches: true,
         threads: 1,
+        watch: None,
     };
     let mut out = Vec::new();
     let summary = detect(&options, &mut out).unwrap();
@@ -115,6 +118,7 @@ fn a_restart_with_a_warm_cache_matches_the_same() {
         engine: EngineChoice::Hyperscan,
         print_matches: true,
         threads: 1,
+        watch: None,
     };
     let first = detect(&options, &mut Vec::new()).unwrap();
     let cached = std::fs::read_dir(&cache).unwrap().count();
@@ -183,6 +187,7 @@ fn several_matching_threads_give_the_same_output_in_the_same_order() {
             engine: EngineChoice::Hyperscan,
             print_matches: true,
             threads,
+            watch: None,
         };
         let mut out = Vec::new();
         let summary = detect(&options, &mut out).unwrap();
