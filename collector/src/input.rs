@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Read};
 
 use haidang_detector::Mappings;
-use haidang_event::{Event, Fields, Logsource, Value, flatten_json};
+use haidang_event::{Event, Fields, Logsource, Value, flatten_json, flatten_json_owned};
 use serde_json::Value as Json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -111,7 +111,22 @@ pub fn event_from_json(document: &Json, mappings: &Mappings) -> Event {
             .and_then(parse_time);
         return event;
     }
-    event.fields = flatten_json(document, &mappings.strip_prefixes);
+    foreign_event(flatten_json(document, &mappings.strip_prefixes), mappings)
+}
+
+/// [`event_from_json`] taking the document by value (no copies of its keys and strings).
+pub fn event_from_json_owned(document: Json, mappings: &Mappings) -> Event {
+    if document.get("fields").is_some_and(Json::is_object) {
+        return event_from_json(&document, mappings);
+    }
+    foreign_event(flatten_json_owned(document, &mappings.strip_prefixes), mappings)
+}
+
+fn foreign_event(fields: Fields, mappings: &Mappings) -> Event {
+    let mut event = Event {
+        fields,
+        ..Event::default()
+    };
     for (path, name) in &mappings.aliases {
         if !event.fields.contains(name) {
             let values: Vec<Value> = event.fields.get_all(path).cloned().collect();
@@ -157,28 +172,66 @@ pub enum Record {
     Json(Json),
 }
 
+/// A source document, kept for output: the text as read (re-parsed only when it is shown), or the
+/// JSON an EVTX record was decoded into.
+#[derive(Debug, Clone)]
+pub enum Document {
+    /// JSON text, valid (it parsed).
+    Text(String),
+    /// A decoded document.
+    Json(Json),
+}
+
+impl Document {
+    /// The document as JSON text.
+    pub fn json_text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Document::Text(text) => std::borrow::Cow::Borrowed(text),
+            Document::Json(document) => std::borrow::Cow::Owned(document.to_string()),
+        }
+    }
+
+    /// The document as a JSON value.
+    pub fn to_json(&self) -> Json {
+        match self {
+            Document::Text(text) => serde_json::from_str(text).unwrap_or(Json::Null),
+            Document::Json(document) => document.clone(),
+        }
+    }
+}
+
 /// Parses a record into events and their documents (a line may hold several documents); each
 /// error names the input and the place.
-pub fn parse_record(input: &str, record: Record, mappings: &Mappings) -> Vec<Result<(Event, Json), String>> {
+pub fn parse_record(
+    input: &str,
+    record: Record,
+    mappings: &Mappings,
+) -> Vec<Result<(Event, Document), String>> {
     let mut results = Vec::new();
     match record {
         Record::Json(document) => {
             let mut event = event_from_json(&document, mappings);
             event.source_type = Some("evtx".to_owned());
-            results.push(Ok((event, document)));
+            results.push(Ok((event, Document::Json(document))));
         }
         Record::Text { text, line } => {
             let mut stream = serde_json::Deserializer::from_str(&text).into_iter::<Json>();
+            let mut parsed = Vec::new();
+            let mut start = 0;
             loop {
                 match stream.next() {
                     None => break,
                     Some(Ok(document)) if document.is_object() => {
-                        let event = event_from_json(&document, mappings);
-                        results.push(Ok((event, document)));
+                        let end = stream.byte_offset();
+                        parsed.push((document, start, end));
+                        start = end;
                     }
-                    Some(Ok(_)) => results.push(Err(format!(
-                        "{input}: line {line}: a JSON value that is not an object"
-                    ))),
+                    Some(Ok(_)) => {
+                        start = stream.byte_offset();
+                        results.push(Err(format!(
+                            "{input}: line {line}: a JSON value that is not an object"
+                        )))
+                    }
                     Some(Err(error)) => {
                         results.push(Err(format!(
                             "{input}: line {}: invalid JSON: {error}",
@@ -188,6 +241,23 @@ pub fn parse_record(input: &str, record: Record, mappings: &Mappings) -> Vec<Res
                     }
                 }
             }
+            let whole = parsed.len() == 1 && results.is_empty();
+            let mut text = Some(text);
+            let mut events = Vec::with_capacity(parsed.len());
+            for (document, start, end) in parsed {
+                let source = if whole {
+                    Document::Text(text.take().unwrap_or_default())
+                } else {
+                    Document::Text(
+                        text.as_deref()
+                            .map(|text| text[start..end].trim().to_owned())
+                            .unwrap_or_default(),
+                    )
+                };
+                events.push(Ok((event_from_json_owned(document, mappings), source)));
+            }
+            events.extend(results);
+            results = events;
         }
     }
     results
@@ -237,7 +307,7 @@ pub fn read_events(input: &str, mappings: &Mappings, on_event: &mut dyn FnMut(Ev
             match result {
                 Ok((event, document)) => {
                     parse_errors.events += 1;
-                    on_event(event, &document);
+                    on_event(event, &document.to_json());
                 }
                 Err(message) => parse_errors.error(message),
             }

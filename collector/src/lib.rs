@@ -12,6 +12,9 @@ mod reload;
 mod rules;
 
 pub use cache::DirectoryCache;
-pub use input::{InputStats, Record, event_from_json, parse_record, read_events, read_records};
+pub use input::{
+    Document, InputStats, Record, event_from_json, event_from_json_owned, parse_record, read_events,
+    read_records,
+};
 pub use reload::{LiveRules, ReloadOutcome, watch};
 pub use rules::{LoadedRules, load_mappings, load_rules};

@@ -110,7 +110,8 @@ pub(crate) struct Slot<E: PatternEngine> {
 
 /// The rules one route reaches, compiled together.
 pub(crate) struct Partition<E: PatternEngine> {
-    field_slots: HashMap<String, usize>,
+    /// Looked up once per event field: a fast hasher matters here.
+    field_slots: HashMap<String, usize, foldhash::fast::RandomState>,
     keyword_slot: Option<usize>,
     slots: Vec<Slot<E>>,
     predicates: Vec<CompiledPredicate>,
@@ -640,7 +641,7 @@ fn build_partition<E: PatternEngine>(
         }
     }
 
-    let mut field_slots = HashMap::new();
+    let mut field_slots = HashMap::with_hasher(foldhash::fast::RandomState::default());
     let mut keyword_slot = None;
     for (target, index) in slot_index {
         match target {

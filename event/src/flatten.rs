@@ -14,28 +14,37 @@ use crate::{Fields, Value};
 /// stands for any one key (`Event.UserData.*.`). The full path is always kept; the short name is
 /// added unless the document already has a field of that name.
 pub fn flatten_json(document: &Json, strip_prefixes: &[String]) -> Fields {
+    flatten_json_owned(document.clone(), strip_prefixes)
+}
+
+/// [`flatten_json`] taking the document by value, so keys and strings move into the fields
+/// instead of being copied (the common path: a document is parsed only to be flattened).
+pub fn flatten_json_owned(document: Json, strip_prefixes: &[String]) -> Fields {
     let mut flat = Vec::new();
     walk(document, &mut String::new(), &mut flat);
-    let mut fields = Fields::new();
     let mut short_names = Vec::new();
-    for (path, value) in flat {
-        if let Some(short) = strip(&path, strip_prefixes) {
-            short_names.push((short.to_owned(), value.clone()));
-        }
-        fields.push(path, value);
-    }
-    // A short name never shadows a field the document itself has at that path.
-    let full_paths: std::collections::HashSet<String> =
-        fields.iter().map(|(name, _)| name.to_owned()).collect();
-    for (name, value) in short_names {
-        if !full_paths.contains(&name) {
-            fields.push(name, value);
+    if !strip_prefixes.is_empty() {
+        for (path, value) in &flat {
+            if let Some(short) = strip(path, strip_prefixes) {
+                short_names.push((short.to_owned(), value.clone()));
+            }
         }
     }
-    fields
+    if !short_names.is_empty() {
+        // A short name never shadows a field the document itself has at that path.
+        let full_paths: std::collections::HashSet<&str> =
+            flat.iter().map(|(name, _)| name.as_str()).collect();
+        short_names.retain(|(name, _)| !full_paths.contains(name.as_str()));
+    }
+    flat.extend(short_names);
+    flat.into_iter().collect()
 }
 
 fn strip<'a>(path: &'a str, prefixes: &[String]) -> Option<&'a str> {
+    // Every prefix ends in `.`: a top-level name cannot be under one.
+    if !path.contains('.') {
+        return None;
+    }
     for prefix in prefixes {
         if let Some(rest) = match_prefix(path, prefix)
             && !rest.is_empty()
@@ -60,9 +69,10 @@ fn match_prefix<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
     Some(rest)
 }
 
-fn walk(value: &Json, path: &mut String, out: &mut Vec<(String, Value)>) {
+fn walk(value: Json, path: &mut String, out: &mut Vec<(String, Value)>) {
     match value {
         Json::Object(map) => {
+            let top_level = path.is_empty();
             for (key, child) in map {
                 let saved = path.len();
                 if key == "#text" {
@@ -74,16 +84,19 @@ fn walk(value: &Json, path: &mut String, out: &mut Vec<(String, Value)>) {
                             if !path.is_empty() {
                                 path.push('_');
                             }
-                            path.push_str(attribute);
+                            path.push_str(&attribute);
                             walk(attribute_value, path, out);
                             path.truncate(saved_inner);
                         }
                     }
+                } else if top_level && !matches!(child, Json::Object(_) | Json::Array(_)) {
+                    // The common flat document: the key itself becomes the field name.
+                    out.push((key, scalar(child)));
                 } else {
                     if !path.is_empty() {
                         path.push('.');
                     }
-                    path.push_str(key);
+                    path.push_str(&key);
                     walk(child, path, out);
                 }
                 path.truncate(saved);
@@ -94,16 +107,20 @@ fn walk(value: &Json, path: &mut String, out: &mut Vec<(String, Value)>) {
                 walk(item, path, out);
             }
         }
-        Json::Null => out.push((path.clone(), Value::Null)),
-        Json::Bool(flag) => out.push((path.clone(), Value::Bool(*flag))),
-        Json::Number(number) => {
-            let value = match number.as_i64() {
-                Some(integer) => Value::Int(integer),
-                None => Value::Float(number.as_f64().unwrap_or(f64::NAN)),
-            };
-            out.push((path.clone(), value));
-        }
-        Json::String(text) => out.push((path.clone(), Value::Str(text.clone()))),
+        scalar_value => out.push((path.clone(), scalar(scalar_value))),
+    }
+}
+
+fn scalar(value: Json) -> Value {
+    match value {
+        Json::Null => Value::Null,
+        Json::Bool(flag) => Value::Bool(flag),
+        Json::Number(number) => match number.as_i64() {
+            Some(integer) => Value::Int(integer),
+            None => Value::Float(number.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(text) => Value::Str(text),
+        other => Value::Str(other.to_string()),
     }
 }
 

@@ -12,4 +12,4 @@ mod event;
 mod flatten;
 
 pub use event::{Event, Fields, Logsource, Value};
-pub use flatten::flatten_json;
+pub use flatten::{flatten_json, flatten_json_owned};

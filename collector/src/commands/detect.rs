@@ -16,7 +16,7 @@ use haidang_detector::{CorrelationMatch, Correlator, PatternEngine, RuleSet, Sca
 use haidang_event::Event;
 
 use super::{EngineChoice, RuleOptions, rule_json};
-use crate::input::{Record, parse_record, read_records};
+use crate::input::{Document, Record, parse_record, read_records};
 use crate::reload::{LiveRules, watch};
 
 /// Records per batch handed to a matching thread.
@@ -107,7 +107,7 @@ struct Matched<E: PatternEngine> {
     ruleset: Arc<RuleSet<E>>,
     /// The event (only its time when nothing matched) and the document, for correlations.
     event: Event,
-    document: Option<serde_json::Value>,
+    document: Option<Document>,
     unrouted: bool,
 }
 
@@ -159,7 +159,7 @@ fn match_event<E: PatternEngine>(
     shared: &Shared<E>,
     scanner: &mut Scanner<E>,
     event: Event,
-    document: serde_json::Value,
+    document: Document,
 ) -> Matched<E> {
     let ruleset = Arc::clone(scanner.ruleset());
     let mut matches = Vec::new();
@@ -171,9 +171,13 @@ fn match_event<E: PatternEngine>(
         if info.reported {
             reported += 1;
             if shared.print_matches {
-                let mut line = rule_json(info);
-                line.insert("event".into(), document.clone());
-                lines.push(serde_json::Value::Object(line).to_string());
+                // The source document goes into the line verbatim (it is valid JSON: it parsed).
+                let mut line = serde_json::Value::Object(rule_json(info)).to_string();
+                line.pop();
+                line.push_str(",\"event\":");
+                line.push_str(&document.json_text());
+                line.push('}');
+                lines.push(line);
             }
         }
     }
@@ -236,14 +240,11 @@ impl<E: PatternEngine> Sink<'_, E> {
         Ok(())
     }
 
-    fn correlation(
-        &mut self,
-        fired: &CorrelationMatch,
-        document: Option<&serde_json::Value>,
-    ) -> std::io::Result<()> {
+    fn correlation(&mut self, fired: &CorrelationMatch, document: Option<&Document>) -> std::io::Result<()> {
         self.summary.matches += 1;
         if self.print_matches {
-            let line = correlation_json(&self.ruleset, fired, document);
+            let document = document.map(Document::to_json);
+            let line = correlation_json(&self.ruleset, fired, document.as_ref());
             serde_json::to_writer(&mut *self.out, &line)?;
             self.out.write_all(b"\n")?;
         }
