@@ -131,8 +131,9 @@ pub fn watch<E: PatternEngine>(
     if let Err(error) = signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hangup)) {
         eprintln!("warning: cannot listen for SIGHUP: {error}");
     }
+    // Taken before the thread starts, so a change made right after `watch` returns is seen.
+    let mut last = live.fingerprint();
     std::thread::spawn(move || {
-        let mut last = live.fingerprint();
         let step = Duration::from_millis(50).min(interval);
         let mut waited = Duration::ZERO;
         while !stop.load(Ordering::Acquire) {
