@@ -78,4 +78,12 @@ for set in 100 1000 all; do
     printf '%-8s %-9s %12.2f %12.0f %14s %10s\n' "$count" "$tool" "$empty" "$rate" "$only" "$matches"
   done
 done
+# Scaling: all rules, every core, Hải Đăng's matching threads (no taskset).
+dir=$WORK/rules-all
+for threads in 1 2; do
+  run_scaled() { "$HAIDANG" detect --count --threads "$threads" --cache-dir "$WORK/cache" --rules "$1" "$2"; }
+  empty=$(seconds run_scaled "$dir" "$WORK/empty.ndjson")
+  full=$(seconds run_scaled "$dir" "$WORK/events.ndjson")
+  printf 'scaling: all rules, %s matching thread(s), no pinning: %.0f events/s\n' "$threads" "$(echo "$EVENTS / ($full - $empty)" | bc -l)"
+done
 echo "events: $EVENTS; machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
