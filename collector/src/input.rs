@@ -100,6 +100,12 @@ pub fn event_from_json(document: &Json, mappings: &Mappings) -> Event {
         event.fields = flat;
         event.logsource = logsource_of(document.get("logsource"));
         event.host = document.get("host").and_then(Json::as_str).map(str::to_owned);
+        event.agency = document.get("agency").and_then(Json::as_str).map(str::to_owned);
+        event.system = document.get("system").and_then(Json::as_str).map(str::to_owned);
+        event.source_type = document
+            .get("source_type")
+            .and_then(Json::as_str)
+            .map(str::to_owned);
         event.raw = document
             .get("raw")
             .and_then(Json::as_str)
@@ -143,6 +149,55 @@ fn foreign_event(fields: Fields, mappings: &Mappings) -> Event {
             .and_then(|text| parse_time(&text))
     });
     event
+}
+
+/// The JSON form of an event, the same shape [`event_from_json`] reads back: `timestamp`
+/// (RFC 3339), `host`, `agency`, `system`, `source_type`, `logsource`, `raw` and `fields` (an
+/// object; a repeated field becomes a list).
+pub fn event_to_json(event: &Event) -> Json {
+    let mut object = serde_json::Map::new();
+    if let Some(nanos) = event.timestamp_nanos {
+        object.insert("timestamp".into(), crate::parse::format_nanos(nanos).into());
+    }
+    for (key, value) in [
+        ("host", &event.host),
+        ("agency", &event.agency),
+        ("system", &event.system),
+        ("source_type", &event.source_type),
+    ] {
+        if let Some(value) = value {
+            object.insert(key.into(), value.clone().into());
+        }
+    }
+    if !event.logsource.is_empty() {
+        object.insert(
+            "logsource".into(),
+            serde_json::to_value(&event.logsource).unwrap_or(Json::Null),
+        );
+    }
+    let mut fields = serde_json::Map::new();
+    for (name, value) in event.fields.iter() {
+        let value = match value {
+            Value::Null => Json::Null,
+            Value::Bool(flag) => Json::Bool(*flag),
+            Value::Int(number) => Json::from(*number),
+            Value::Float(number) => serde_json::Number::from_f64(*number).map_or(Json::Null, Json::Number),
+            Value::Str(text) => Json::String(text.clone()),
+        };
+        match fields.get_mut(name) {
+            Some(Json::Array(items)) => items.push(value),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Json::Array(vec![first, value]);
+            }
+            None => {
+                fields.insert(name.to_owned(), value);
+            }
+        }
+    }
+    object.insert("fields".into(), Json::Object(fields));
+    object.insert("raw".into(), event.raw.clone().into());
+    Json::Object(object)
 }
 
 fn json_scalar(value: &Json) -> Value {

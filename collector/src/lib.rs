@@ -8,13 +8,17 @@
 mod cache;
 pub mod commands;
 mod input;
+mod inventory;
+pub mod parse;
 mod reload;
 mod rules;
+pub mod serve;
 
 pub use cache::DirectoryCache;
 pub use input::{
-    Document, InputStats, Record, event_from_json, event_from_json_owned, parse_record, read_events,
-    read_records,
+    Document, InputStats, Record, event_from_json, event_from_json_owned, event_to_json, parse_record,
+    read_events, read_records,
 };
+pub use inventory::{Inventory, System};
 pub use reload::{LiveRules, ReloadOutcome, watch};
 pub use rules::{LoadedRules, load_mappings, load_rules};

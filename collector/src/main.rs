@@ -21,6 +21,34 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the collector: syslog (UDP, TCP, TLS) and HTTP JSON inputs, parsing, detection,
+    /// alerts. Without --config it runs on embedded defaults, listening on localhost.
+    Serve {
+        /// Configuration file (TOML); see deploy/haidang.example.toml.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Check a configuration file without starting anything.
+    CheckConfig {
+        /// The file.
+        config: PathBuf,
+    },
+    /// Parse and normalise a log file (`-` for standard input); print one JSON event per line.
+    /// The output is what `haidang detect` reads.
+    Parse {
+        /// Format of every line (default: detected per line): auto, rfc3164, rfc5424, cef,
+        /// leef, kv, asa, paloalto, access, auditd, json.
+        #[arg(long, default_value = "auto")]
+        format: haidang_collector::parse::Format,
+        /// Offset of timestamps written without one.
+        #[arg(long, default_value = "+07:00", value_parser = parse_offset)]
+        default_offset: time::UtcOffset,
+        /// Inventory file (hosts to information systems and agencies).
+        #[arg(long)]
+        inventory: Option<PathBuf>,
+        /// The input.
+        input: String,
+    },
     /// Work with Sigma rules.
     Rules {
         #[command(subcommand)]
@@ -58,6 +86,12 @@ enum Command {
         #[arg(required = true)]
         inputs: Vec<String>,
     },
+}
+
+/// A UTC offset such as `+07:00`.
+fn parse_offset(text: &str) -> Result<time::UtcOffset, String> {
+    let format = time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]");
+    time::UtcOffset::parse(text, &format).map_err(|_| format!("`{text}` is not an offset like +07:00"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +143,43 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     // Not locked: with several threads, matches are written from the output thread.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
     match cli.command {
+        Command::Serve { config } => serve(config),
+        Command::CheckConfig { config } => {
+            haidang_collector::serve::ServeConfig::load(&config)?;
+            writeln!(out, "{}: valid", config.display())?;
+            out.flush()?;
+            Ok(true)
+        }
+        Command::Parse {
+            format,
+            default_offset,
+            inventory,
+            input,
+        } => {
+            let context = haidang_collector::parse::ParseContext {
+                default_offset,
+                ..Default::default()
+            };
+            let inventory = match inventory {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read inventory {}", path.display()))?;
+                    Some(haidang_collector::Inventory::from_yaml(
+                        &path.display().to_string(),
+                        &text,
+                    )?)
+                }
+                None => None,
+            };
+            let summary =
+                haidang_collector::commands::parse(&input, format, context, inventory.as_ref(), &mut out)?;
+            out.flush()?;
+            eprintln!(
+                "{}",
+                serde_json::json!({"lines": summary.lines, "events": summary.events, "unparsed": summary.unparsed})
+            );
+            Ok(true)
+        }
         Command::Rules {
             command: RulesCommand::Check { mappings, paths },
         } => {
@@ -194,4 +265,42 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             Ok(true)
         }
     }
+}
+
+fn serve(config: Option<PathBuf>) -> anyhow::Result<bool> {
+    use haidang_collector::serve::{ServeConfig, Server};
+    let config = match &config {
+        Some(path) => ServeConfig::load(path)?,
+        None => ServeConfig::defaults(),
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, std::sync::Arc::clone(&stop))?;
+    }
+    let data_dir = config.data_dir.clone();
+    let server = Server::start(config)?;
+    let addresses = server.addresses().clone();
+    let mut listening = Vec::new();
+    for (name, address) in [
+        ("syslog udp", addresses.syslog_udp),
+        ("syslog tcp", addresses.syslog_tcp),
+        ("syslog tls", addresses.syslog_tls),
+        ("http ingest (/ingest, /_bulk, /health)", addresses.http),
+    ] {
+        if let Some(address) = address {
+            listening.push(format!("  {name}: {address}"));
+        }
+    }
+    eprintln!(
+        "haidang collector running; data in {}; alerts in {}\n{}",
+        data_dir.display(),
+        server.alerts_path().display(),
+        listening.join("\n")
+    );
+    while !stop.load(std::sync::atomic::Ordering::Acquire) {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    eprintln!("stopping: draining the queue");
+    server.shutdown()?;
+    Ok(true)
 }

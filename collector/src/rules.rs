@@ -65,6 +65,12 @@ pub fn load_rules(paths: &[PathBuf]) -> anyhow::Result<LoadedRules> {
     Ok(loaded)
 }
 
+/// The built-in mappings, loaded once (used to name the fields of JSON lines during parsing).
+pub(crate) fn embedded_mappings() -> &'static Mappings {
+    static MAPPINGS: std::sync::OnceLock<Mappings> = std::sync::OnceLock::new();
+    MAPPINGS.get_or_init(|| Mappings::from_files(EMBEDDED_MAPPINGS.iter().copied()).unwrap_or_default())
+}
+
 /// Loads mapping files from a directory, or the built-in ones when `directory` is `None`.
 pub fn load_mappings(directory: Option<&Path>) -> anyhow::Result<Mappings> {
     let Some(directory) = directory else {

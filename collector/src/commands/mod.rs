@@ -2,6 +2,7 @@
 
 mod check;
 mod detect;
+mod parse;
 mod test;
 
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use haidang_detector::{CompileCache, Mappings, PatternEngine, RuleInfo, RuleKind
 
 pub use check::rules_check;
 pub use detect::{DetectOptions, DetectSummary, detect};
+pub use parse::{ParseSummary, parse, parse_reader};
 pub use test::{TestSummary, default_tests_directory, rules_test};
 
 use crate::rules::{LoadedRules, load_mappings, load_rules};

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod reload;
+mod serve;
 
 use std::path::Path;
 
