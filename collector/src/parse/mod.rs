@@ -23,6 +23,7 @@ mod leef;
 mod paloalto;
 mod rfc3164;
 mod rfc5424;
+mod vendor;
 
 use haidang_event::{Event, Fields, Logsource};
 use time::UtcOffset;
@@ -214,7 +215,17 @@ impl Normalizer {
                 };
                 match header {
                     Some(header) => self.syslog(line, header, out),
-                    None => Some(self.unparsed_event(line, "not a syslog line")),
+                    None => {
+                        let mut fields = Fields::new();
+                        fields.push("message", line);
+                        match vendor::parse(None, line, &self.context, &mut fields) {
+                            Some(recognized) => {
+                                let timestamp = recognized.timestamp_nanos;
+                                Some(self.finish_event(line, fields, recognized, timestamp, None))
+                            }
+                            None => Some(self.unparsed_event(line, "not a syslog line")),
+                        }
+                    }
                 }
             }
             body => Some(self.bare(line, body)),
@@ -377,6 +388,9 @@ fn body(
     }
     if paloalto::looks_like(message) {
         return paloalto::parse(message, context, fields);
+    }
+    if let Some(recognized) = vendor::parse(program, message, context, fields) {
+        return Some(recognized);
     }
     if keyvalue::looks_like(message) {
         return keyvalue::parse(message, context, fields);
