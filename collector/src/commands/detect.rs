@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use haidang_detector::{CorrelationMatch, Correlator, PatternEngine, RuleSet, Scanner};
 use haidang_event::Event;
 
-use super::{EngineChoice, RuleOptions, rule_json};
+use super::{EngineChoice, RuleOptions, correlation_json, rule_json};
 use crate::input::{Document, Record, parse_record, read_records};
 use crate::reload::{LiveRules, watch};
 
@@ -442,31 +442,4 @@ fn matching_thread<E: PatternEngine>(
             return;
         }
     }
-}
-
-fn correlation_json<E: PatternEngine>(
-    ruleset: &RuleSet<E>,
-    fired: &CorrelationMatch,
-    document: Option<&serde_json::Value>,
-) -> serde_json::Map<String, serde_json::Value> {
-    let mut line = rule_json(&ruleset.rules()[fired.rule_index]);
-    let group: serde_json::Map<String, serde_json::Value> = fired
-        .group
-        .iter()
-        .map(|(name, value)| (name.clone(), value.clone().into()))
-        .collect();
-    line.insert(
-        "correlation".into(),
-        serde_json::json!({
-            "group": group,
-            "value": fired.value,
-            "events": fired.events,
-            "first_nanos": fired.first_nanos,
-            "last_nanos": fired.last_nanos,
-        }),
-    );
-    if let Some(document) = document {
-        line.insert("event".into(), document.clone());
-    }
-    line
 }

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use haidang_detector::{CompileCache, Mappings, PatternEngine, RuleInfo, RuleKind, RuleSet, RuleSetOptions};
+use haidang_detector::{
+    CompileCache, CorrelationMatch, Mappings, PatternEngine, RuleInfo, RuleKind, RuleSet, RuleSetOptions,
+};
 
 pub use check::rules_check;
 pub use detect::{DetectOptions, DetectSummary, detect};
@@ -94,4 +96,32 @@ pub(crate) fn rule_json(rule: &RuleInfo) -> serde_json::Map<String, serde_json::
         .into(),
     );
     object
+}
+
+/// The JSON line of a correlation match (with the event that completed it, when there is one).
+pub(crate) fn correlation_json<E: PatternEngine>(
+    ruleset: &RuleSet<E>,
+    fired: &CorrelationMatch,
+    document: Option<&serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut line = rule_json(&ruleset.rules()[fired.rule_index]);
+    let group: serde_json::Map<String, serde_json::Value> = fired
+        .group
+        .iter()
+        .map(|(name, value)| (name.clone(), value.clone().into()))
+        .collect();
+    line.insert(
+        "correlation".into(),
+        serde_json::json!({
+            "group": group,
+            "value": fired.value,
+            "events": fired.events,
+            "first_nanos": fired.first_nanos,
+            "last_nanos": fired.last_nanos,
+        }),
+    );
+    if let Some(document) = document {
+        line.insert("event".into(), document.clone());
+    }
+    line
 }

@@ -34,7 +34,7 @@ use tokio::sync::{mpsc, watch};
 
 pub use config::{ConfigError, ServeConfig};
 
-use crate::commands::{RuleOptions, rule_json};
+use crate::commands::{RuleOptions, correlation_json, rule_json};
 use crate::input::event_to_json;
 use crate::parse::{Format, Normalizer, ParseContext};
 use crate::{Inventory, LiveRules};
@@ -420,7 +420,7 @@ fn alert_loop(
         };
         if !Arc::ptr_eq(&ruleset, &matched.ruleset) {
             for fired in correlator.flush() {
-                write(&mut out, correlation_line(&ruleset, &fired), None)?;
+                write(&mut out, correlation_json(&ruleset, &fired, None), None)?;
             }
             ruleset = Arc::clone(&matched.ruleset);
             correlator = Correlator::new(&ruleset);
@@ -432,29 +432,16 @@ fn alert_loop(
             }
         }
         for fired in correlator.process(&matched.event, &matched.matches) {
-            write(&mut out, correlation_line(&ruleset, &fired), Some(&matched.event))?;
+            write(
+                &mut out,
+                correlation_json(&ruleset, &fired, None),
+                Some(&matched.event),
+            )?;
         }
     }
     for fired in correlator.flush() {
-        write(&mut out, correlation_line(&ruleset, &fired), None)?;
+        write(&mut out, correlation_json(&ruleset, &fired, None), None)?;
     }
     out.flush()?;
     Ok(())
-}
-
-fn correlation_line(
-    ruleset: &RuleSet<Hyperscan>,
-    fired: &haidang_detector::CorrelationMatch,
-) -> serde_json::Map<String, serde_json::Value> {
-    let mut line = rule_json(&ruleset.rules()[fired.rule_index]);
-    let group: serde_json::Map<String, serde_json::Value> = fired
-        .group
-        .iter()
-        .map(|(name, value)| (name.clone(), value.clone().into()))
-        .collect();
-    line.insert(
-        "correlation".into(),
-        serde_json::json!({"group": group, "value": fired.value, "events": fired.events}),
-    );
-    line
 }
