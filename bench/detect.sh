@@ -47,12 +47,14 @@ make_set 100 100
 make_set 1000 1000
 make_set all "$TOTAL"
 
+calc() { python3 -c "print($1)"; }
+
 seconds() { # command...: wall seconds
   local start end
   start=$(date +%s.%N)
   "$@" > /dev/null 2>&1
   end=$(date +%s.%N)
-  echo "$end - $start" | bc -l
+  calc "$end - $start"
 }
 
 run_haidang() { taskset -c 0 "$HAIDANG" detect --count --threads 1 --cache-dir "$WORK/cache" --rules "$1" "$2"; }
@@ -66,7 +68,7 @@ for set in 100 1000 all; do
     "run_$tool" "$dir" "$WORK/events.ndjson" > /dev/null 2>&1 || true  # warm-up
     empty=$(seconds "run_$tool" "$dir" "$WORK/empty.ndjson")
     full=$(seconds "run_$tool" "$dir" "$WORK/events.ndjson")
-    rate=$(echo "$EVENTS / ($full - $empty)" | bc -l)
+    rate=$(calc "$EVENTS / ($full - $empty)")
     if [ "$tool" = haidang ]; then
       stats=$(run_haidang "$dir" "$WORK/events.ndjson" 2>&1 >/dev/null | tail -n 1)
       matches=$(echo "$stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["matches"])')
@@ -84,6 +86,6 @@ for threads in 1 2; do
   run_scaled() { "$HAIDANG" detect --count --threads "$threads" --cache-dir "$WORK/cache" --rules "$1" "$2"; }
   empty=$(seconds run_scaled "$dir" "$WORK/empty.ndjson")
   full=$(seconds run_scaled "$dir" "$WORK/events.ndjson")
-  printf 'scaling: all rules, %s matching thread(s), no pinning: %.0f events/s\n' "$threads" "$(echo "$EVENTS / ($full - $empty)" | bc -l)"
+  printf 'scaling: all rules, %s matching thread(s), no pinning: %.0f events/s\n' "$threads" "$(calc "$EVENTS / ($full - $empty)")"
 done
 echo "events: $EVENTS; machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
