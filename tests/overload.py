@@ -123,7 +123,9 @@ def main():
             f'queue_capacity = {QUEUE}\nmax_line_bytes = {MAX_LINE}\nwatch_rules = false\n'
             f'[inputs.syslog_udp]\nlisten = "127.0.0.1:{udp_port}"\n'
             f'[inputs.syslog_tcp]\nlisten = "127.0.0.1:{tcp_port}"\n'
-            f'[inputs.http]\nlisten = "127.0.0.1:{http_port}"\n')
+            f'[inputs.http]\nlisten = "127.0.0.1:{http_port}"\n'
+            '[inputs.agents]\nlisten = "127.0.0.1:0"\n'
+            '[ui]\nenabled = false\n')
     server = subprocess.Popen([options.haidang, "serve", "--config", config], stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 30

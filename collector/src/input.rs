@@ -148,8 +148,28 @@ fn foreign_event(fields: Fields, mappings: &Mappings) -> Event {
             .and_then(|value| value.as_text())
             .and_then(|text| parse_time(&text))
     });
+    event.host = HOST_FIELDS.iter().find_map(|name| {
+        event
+            .fields
+            .get(name)
+            .and_then(|value| value.as_text())
+            .filter(|text| !text.is_empty())
+            .map(|text| text.into_owned())
+    });
     event
 }
+
+/// Fields that name the host of a foreign document (Winlogbeat, the evtx crate, NXLog), in the
+/// order they are tried: the short name an agent reports first, then the Windows computer name.
+const HOST_FIELDS: &[&str] = &[
+    "host.name",
+    "Computer",
+    "winlog.computer_name",
+    "Event.System.Computer",
+    "System.Computer",
+    "Hostname",
+    "hostname",
+];
 
 /// The JSON form of an event, the same shape [`event_from_json`] reads back: `timestamp`
 /// (RFC 3339), `host`, `agency`, `system`, `source_type`, `logsource`, `raw` and `fields` (an

@@ -5,14 +5,18 @@
 //! ([`read_events`]), keeping compiled pattern databases between runs ([`DirectoryCache`]), and the
 //! `rules check`, `rules test` and `detect` commands ([`commands`]).
 
+pub mod agents;
 mod cache;
 pub mod commands;
+pub mod index;
 mod input;
 mod inventory;
 pub mod parse;
 mod reload;
 mod rules;
 pub mod serve;
+pub mod store;
+pub mod wal;
 
 pub use cache::DirectoryCache;
 pub use input::{

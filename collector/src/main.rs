@@ -21,8 +21,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the collector: syslog (UDP, TCP, TLS) and HTTP JSON inputs, parsing, detection,
-    /// alerts. Without --config it runs on embedded defaults, listening on localhost.
+    /// Run the collector: agents, syslog (UDP, TCP, TLS) and HTTP JSON inputs, parsing,
+    /// detection, alerts. Without --config it runs on embedded defaults, listening on localhost.
     Serve {
         /// Configuration file (TOML); see deploy/haidang.example.toml.
         #[arg(long)]
@@ -48,6 +48,51 @@ enum Command {
         inventory: Option<PathBuf>,
         /// The input.
         input: String,
+    },
+    /// Send EVTX, JSON-lines or plain log files to a running collector (backfill, incident
+    /// response); prints a JSON summary per file.
+    Import {
+        /// The collector's HTTP ingest, host:port (default: `[inputs.http] listen` of --config, or
+        /// 127.0.0.1:8514).
+        #[arg(long)]
+        collector: Option<String>,
+        /// Collector configuration to take the address from.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Format of plain files' lines (default: detected per line): rfc3164, rfc5424, access,
+        /// auditd, cef, leef, kv, asa, paloalto.
+        #[arg(long)]
+        format: Option<String>,
+        /// Host name for lines that carry none (access logs, audit.log).
+        #[arg(long)]
+        host: Option<String>,
+        /// Files.
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
+    /// Enroll and manage agents: tokens, the registry, revocation.
+    Agents {
+        /// Collector configuration (for its data directory); default: the embedded defaults.
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: AgentsCommand,
+    },
+    /// Manage the analysts' accounts (web UI and API).
+    Users {
+        /// Collector configuration (for its data directory); default: the embedded defaults.
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Read the collector's write-ahead log (what agents sent and were acknowledged for).
+    Wal {
+        /// Collector configuration (for its data directory); default: the embedded defaults.
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: WalCommand,
     },
     /// Work with Sigma rules.
     Rules {
@@ -95,6 +140,65 @@ fn parse_offset(text: &str) -> Result<time::UtcOffset, String> {
 }
 
 #[derive(Debug, Subcommand)]
+enum AgentsCommand {
+    /// Create an enrollment token; give it to the agent's administrator for
+    /// `haidang-agent enroll --token T --collector host:port`.
+    Token {
+        /// How many hours the token stays valid.
+        #[arg(long, default_value_t = 24)]
+        valid_hours: u64,
+        /// How many agents may enroll with it.
+        #[arg(long, default_value_t = 1)]
+        uses: u32,
+        /// A note (the agency, the servers it is for).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Revoke an enrollment token by its id.
+    RevokeToken {
+        /// The token id (second part of the token, shown by `list`).
+        id: String,
+    },
+    /// List enrolled agents and live tokens, one JSON object per line.
+    List,
+    /// Revoke an agent: its sessions are refused from now on.
+    Revoke {
+        /// The agent id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Add a user. Without --password-stdin a random password is made and printed once.
+    Add {
+        /// The user name.
+        name: String,
+        /// admin, analyst (every agency) or agency_viewer (only --agency).
+        #[arg(long)]
+        role: String,
+        /// An agency an agency viewer may see (repeat for several); the names of the inventory.
+        #[arg(long = "agency")]
+        agencies: Vec<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users, one JSON object per line.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum WalCommand {
+    /// Print every record as a JSON line (agent, sequence number, source, line or event).
+    Dump {
+        /// Only this agent's records.
+        #[arg(long)]
+        agent: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum RulesCommand {
     /// Load every rule and list those that do not load, with the reason.
     Check {
@@ -127,6 +231,13 @@ enum RulesCommand {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<haidang_collector::serve::ServeConfig> {
+    Ok(match path {
+        Some(path) => haidang_collector::serve::ServeConfig::load(path)?,
+        None => haidang_collector::serve::ServeConfig::defaults(),
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -144,6 +255,118 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
     match cli.command {
         Command::Serve { config } => serve(config),
+        Command::Agents { config, command } => {
+            use haidang_collector::commands::agents;
+            let config = load_config(config.as_deref())?;
+            match command {
+                AgentsCommand::Token {
+                    valid_hours,
+                    uses,
+                    note,
+                } => agents::create_token(
+                    &config,
+                    std::time::Duration::from_secs(valid_hours * 3600),
+                    uses,
+                    &note,
+                    &mut out,
+                )?,
+                AgentsCommand::RevokeToken { id } => agents::revoke_token(&config, &id)?,
+                AgentsCommand::List => agents::list(&config, &mut out)?,
+                AgentsCommand::Revoke { id } => agents::revoke(&config, &id)?,
+            }
+            out.flush()?;
+            Ok(true)
+        }
+        Command::Import {
+            collector,
+            config,
+            format,
+            host,
+            files,
+        } => {
+            if let Some(format) = &format {
+                format
+                    .parse::<haidang_collector::parse::Format>()
+                    .map_err(|problem| anyhow::anyhow!("--format: {problem}"))?;
+            }
+            let collector = match collector {
+                Some(address) => address,
+                None => load_config(config.as_deref())?
+                    .http
+                    .map(|listener| listener.address.to_string())
+                    .context("the configuration has no HTTP input; give --collector")?,
+            };
+            let options = haidang_collector::commands::import::ImportOptions {
+                collector,
+                files,
+                format,
+                host,
+            };
+            let summaries = haidang_collector::commands::import::import(&options)?;
+            let mut ok = true;
+            for summary in &summaries {
+                ok &= summary.errors == 0;
+                serde_json::to_writer(&mut out, summary)?;
+                writeln!(out)?;
+            }
+            out.flush()?;
+            Ok(ok)
+        }
+        Command::Users { config, command } => {
+            let config = load_config(config.as_deref())?;
+            std::fs::create_dir_all(&config.data_dir)
+                .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+            let store = haidang_collector::store::Store::open(&config.data_dir.join("haidang.db"))?;
+            match command {
+                UsersCommand::Add {
+                    name,
+                    role,
+                    agencies,
+                    password_stdin,
+                } => {
+                    use haidang_collector::store::Role;
+                    let role = match role.as_str() {
+                        "admin" => Role::Admin,
+                        "analyst" => Role::Analyst,
+                        "agency_viewer" => Role::AgencyViewer,
+                        other => anyhow::bail!("--role: `{other}` is not admin, analyst or agency_viewer"),
+                    };
+                    if role == Role::AgencyViewer && agencies.is_empty() {
+                        anyhow::bail!("an agency viewer needs at least one --agency");
+                    }
+                    let (password, made) = if password_stdin {
+                        let mut line = String::new();
+                        std::io::stdin().read_line(&mut line)?;
+                        (line.trim_end_matches(['\n', '\r']).to_owned(), false)
+                    } else {
+                        (haidang_collector::agents::random_password()?, true)
+                    };
+                    store.create_user(&name, &password, role, &agencies)?;
+                    if made {
+                        writeln!(out, "{password}")?;
+                    }
+                    eprintln!("user {name} added");
+                }
+                UsersCommand::List => {
+                    for user in store.users()? {
+                        serde_json::to_writer(&mut out, &user)?;
+                        writeln!(out)?;
+                    }
+                }
+            }
+            out.flush()?;
+            Ok(true)
+        }
+        Command::Wal {
+            config,
+            command: WalCommand::Dump { agent },
+        } => {
+            let config = load_config(config.as_deref())?;
+            let count = haidang_collector::commands::agents::dump_wal(&config, agent.as_deref(), &mut out)?;
+            out.flush()?;
+            eprintln!("{}", serde_json::json!({ "records": count }));
+            Ok(true)
+        }
         Command::CheckConfig { config } => {
             haidang_collector::serve::ServeConfig::load(&config)?;
             writeln!(out, "{}: valid", config.display())?;
@@ -286,6 +509,10 @@ fn serve(config: Option<PathBuf>) -> anyhow::Result<bool> {
         ("syslog tcp", addresses.syslog_tcp),
         ("syslog tls", addresses.syslog_tls),
         ("http ingest (/ingest, /_bulk, /health)", addresses.http),
+        (
+            "agents (mutual TLS; `haidang agents token` to enroll one)",
+            addresses.agents,
+        ),
     ] {
         if let Some(address) = address {
             listening.push(format!("  {name}: {address}"));

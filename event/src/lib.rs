@@ -6,10 +6,12 @@
 //! `process.command_line`, `EventID`); a field may repeat, which is how list values are kept.
 //!
 //! [`flatten_json`] turns a foreign JSON document (the `evtx` crate's output, Winlogbeat, NXLog)
-//! into flat fields. This crate is plain data: no I/O, no async runtime.
+//! into flat fields. [`wire`] is the agent ↔ collector protocol: its messages, frames and
+//! compressed batches. This crate is plain data: no I/O, no async runtime.
 
 mod event;
 mod flatten;
+pub mod wire;
 
 pub use event::{Event, Fields, Logsource, Value};
 pub use flatten::{flatten_json, flatten_json_owned};

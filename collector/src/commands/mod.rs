@@ -1,7 +1,9 @@
 //! The `haidang` subcommands, as functions that write to a given output (so tests can call them).
 
+pub mod agents;
 mod check;
 mod detect;
+pub mod import;
 mod parse;
 mod test;
 

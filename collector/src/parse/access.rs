@@ -20,19 +20,35 @@ use nom::error::{Error, ErrorKind};
 use nom::{IResult, Parser};
 use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
 
-use super::{ParseContext, Recognized, logsource};
+use super::rfc5424::digits;
+use super::{ParseContext, Recognized, logsource, unix_nanos};
 
-/// Whether the message looks like an access log line or a web server error log line.
+/// Whether the message looks like an access log line or a web server error log line. (The
+/// normaliser calls [`split`] instead, keeping the split for [`recognize`].)
+#[cfg(test)]
 pub(crate) fn looks_like(message: &str) -> bool {
     classify(message).is_some()
 }
 
 /// Parses the message into `fields`; `None` if it is not a web server log line.
 pub(crate) fn parse(message: &str, context: &ParseContext, fields: &mut Fields) -> Option<Recognized> {
-    match classify(message)? {
-        Line::Access(line) => Some(access_fields(&line, context, fields)),
-        Line::ApacheError(line) => Some(apache_error_fields(&line, context, fields)),
-        Line::NginxError(line) => Some(nginx_error_fields(&line, context, fields)),
+    Some(recognize(split(message)?, context, fields))
+}
+
+/// A web server log line split into its parts; `None` if it is not one.
+pub(super) fn split(message: &str) -> Option<Split<'_>> {
+    classify(message).map(Split)
+}
+
+/// A line [`split`] recognised (its layout stays private to this module).
+pub(super) struct Split<'a>(Line<'a>);
+
+/// Fills the fields of a line [`split`] recognised.
+pub(super) fn recognize(split: Split<'_>, context: &ParseContext, fields: &mut Fields) -> Recognized {
+    match split.0 {
+        Line::Access(line) => access_fields(&line, context, fields),
+        Line::ApacheError(line) => apache_error_fields(&line, context, fields),
+        Line::NginxError(line) => nginx_error_fields(&line, context, fields),
     }
 }
 
@@ -188,7 +204,8 @@ fn status_code(input: &str) -> IResult<&str, &str> {
 /// Undoes the backslash escapes of `"` and `\` that Apache adds inside quoted fields, so the
 /// value is what the client sent; `\xhh` escapes of other bytes stay as logged.
 fn unescape(text: &str) -> Cow<'_, str> {
-    if !text.contains("\\\"") && !text.contains("\\\\") {
+    // One byte scan settles the usual case, a field without any backslash.
+    if !text.as_bytes().contains(&b'\\') || (!text.contains("\\\"") && !text.contains("\\\\")) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -357,6 +374,9 @@ fn push_original_time(fields: &mut Fields, text: &str) {
 /// `10/Oct/2000:13:55:36 -0700` (optionally with a fraction after the seconds) to UTC
 /// nanoseconds; the offset given when the time carries none.
 fn access_time(text: &str, default_offset: UtcOffset) -> Option<i64> {
+    if let Some(nanos) = canonical_access_time(text) {
+        return nanos;
+    }
     let (clock, offset) = match text.split_once(' ') {
         Some((clock, offset)) => (clock, parse_offset(offset.trim())?),
         None => (text, default_offset),
@@ -367,6 +387,45 @@ fn access_time(text: &str, default_offset: UtcOffset) -> Option<i64> {
     let (year, time_of_day) = parts.next()?.split_once(':')?;
     let date = Date::from_calendar_date(year.parse().ok()?, month, day.parse().ok()?).ok()?;
     to_nanos(date, time_of_day, offset)
+}
+
+/// [`access_time`] of a time written the way servers write it, `10/Oct/2000:13:55:36 -0700` with
+/// every field at its full width, read without splitting and parsing each part; `None` for any
+/// other shape (which the general reading handles). On this shape both readings agree: each
+/// field is a run of digits of fixed width, which `str::parse` reads the same way.
+fn canonical_access_time(text: &str) -> Option<Option<i64>> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 26
+        || bytes[2] != b'/'
+        || bytes[6] != b'/'
+        || bytes[11] != b':'
+        || bytes[14] != b':'
+        || bytes[17] != b':'
+        || bytes[20] != b' '
+    {
+        return None;
+    }
+    let sign: i8 = match bytes[21] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let number = |at: usize, width: usize| digits(bytes, at, width);
+    let (day, month, year) = (number(0, 2)?, month(text.get(3..6)?)?, number(7, 4)?);
+    let clock = (
+        number(12, 2)? as u8,
+        number(15, 2)? as u8,
+        number(18, 2)? as u8,
+        0,
+    );
+    let (hours, minutes) = (number(22, 2)? as i8, number(24, 2)? as i8);
+    let Ok(offset) = UtcOffset::from_hms(sign * hours, sign * minutes, 0) else {
+        return Some(None);
+    };
+    let Ok(date) = Date::from_calendar_date(year as i32, month, day as u8) else {
+        return Some(None);
+    };
+    Some(unix_nanos(date, clock, offset))
 }
 
 /// `+0700` / `-0700` / `+07:00` / `Z`.

@@ -303,12 +303,18 @@ fn pair_value<'a>(input: &'a str, key: &str) -> (&'a str, Written<'a>) {
     (rest, Written::Plain(word))
 }
 
-/// Skips one word that is not a pair; a `{ ... }` group counts as one word.
+/// Skips one word that is not a pair; a `{ ... }` group counts as one word. At least one
+/// character goes, so that [`pairs`] always advances: a word may start with whitespace its
+/// `multispace0` does not skip (a form feed, a no-break space), which used to loop forever.
 fn skip_word(input: &str) -> &str {
     let end = if input.starts_with('{') {
         input.find('}').map_or(input.len(), |end| end + 1)
     } else {
-        input.find(char::is_whitespace).unwrap_or(input.len())
+        let first = input.chars().next().map_or(0, char::len_utf8);
+        input
+            .get(first..)
+            .and_then(|rest| rest.find(char::is_whitespace))
+            .map_or(input.len(), |end| first + end)
     };
     input.get(end..).unwrap_or("")
 }
@@ -1325,6 +1331,18 @@ mod tests {
             assert!(!assembler.push(line, None, &context, &mut out), "{line}");
         }
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn words_starting_with_other_whitespace_are_skipped() {
+        // Found by fuzzing (collector/fuzz, `auth` and `rfc3164`): a word that is not a pair and
+        // starts with a form feed, vertical tab or no-break space made `pairs` loop forever.
+        for separator in ["\x0c", "\x0b", "\u{a0}", "\u{2003}", "\u{85}"] {
+            let line = format!("type=USER_LOGIN msg=audit(1.1:1): a{separator}b{separator} pid=7 res=failed");
+            let events = assemble(&[&line]);
+            assert_eq!(events.len(), 1, "{line:?}");
+            assert_eq!(text(&events[0], "res"), Some("failed"), "{line:?}");
+        }
     }
 
     #[test]

@@ -102,6 +102,10 @@ impl Default for ParseContext {
     }
 }
 
+/// The field name prefix of RFC 5424 STRUCTURED-DATA parameters in the event
+/// (`log.syslog.structured_data.` + `sd-id.param`).
+pub(crate) const SD_FIELD_PREFIX: &str = "log.syslog.structured_data.";
+
 /// A syslog header (RFC 3164 or 5424) and the message after it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct SyslogHeader<'a> {
@@ -193,10 +197,10 @@ impl Normalizer {
     }
 
     fn parse(&mut self, line: &str, out: &mut Vec<Event>) -> Option<Event> {
-        let format = if self.format == Format::Auto {
-            detect(line)
+        let (format, web) = if self.format == Format::Auto {
+            detect_line(line)
         } else {
-            self.format
+            (self.format, None)
         };
         match format {
             Format::Json => Some(self.json(line)),
@@ -228,7 +232,7 @@ impl Normalizer {
                     }
                 }
             }
-            body => Some(self.bare(line, body)),
+            body => Some(self.bare(line, body, web)),
         }
     }
 
@@ -246,7 +250,7 @@ impl Normalizer {
     }
 
     /// A syslog line: header fields, then the body parsers chosen by program and content.
-    fn syslog(&mut self, line: &str, header: SyslogHeader<'_>, out: &mut Vec<Event>) -> Option<Event> {
+    fn syslog(&mut self, line: &str, mut header: SyslogHeader<'_>, out: &mut Vec<Event>) -> Option<Event> {
         let mut fields = Fields::new();
         if let Some(text) = header.timestamp_text {
             fields.push("event.original_timestamp", text);
@@ -279,12 +283,15 @@ impl Normalizer {
         if let Some(msg_id) = header.msg_id {
             fields.push("log.syslog.msgid", msg_id);
         }
-        for (name, value) in &header.structured_data {
-            fields.push(format!("log.syslog.structured_data.{name}"), value.as_str());
+        // The RFC 5424 parser leaves room for the prefix in each name: no new allocation here.
+        for (mut name, value) in std::mem::take(&mut header.structured_data) {
+            name.insert_str(0, SD_FIELD_PREFIX);
+            fields.push(name, value);
         }
         fields.push("message", header.message);
 
-        if auditd::looks_like_audit(header.message) {
+        // An audit record names its `type=`.
+        if header.message.contains('=') && auditd::looks_like_audit(header.message) {
             let mut prefix = fields.clone();
             prefix.push("log.original", line);
             if self.audit.push(header.message, Some(prefix), &self.context, out) {
@@ -301,8 +308,9 @@ impl Normalizer {
         Some(self.finish_event(line, fields, recognized, timestamp, header.hostname))
     }
 
-    /// A body without a syslog envelope.
-    fn bare(&self, line: &str, format: Format) -> Event {
+    /// A body without a syslog envelope; `web` is the split of an access or error log line that
+    /// detection already made.
+    fn bare(&self, line: &str, format: Format, web: Option<access::Split<'_>>) -> Event {
         let mut fields = Fields::new();
         fields.push("message", line);
         let recognized = match format {
@@ -311,7 +319,10 @@ impl Normalizer {
             Format::KeyValue => keyvalue::parse(line, &self.context, &mut fields),
             Format::CiscoAsa => asa::parse(line, &mut fields),
             Format::PaloAlto => paloalto::parse(line, &self.context, &mut fields),
-            Format::Access => access::parse(line, &self.context, &mut fields),
+            Format::Access => match web {
+                Some(web) => Some(access::recognize(web, &self.context, &mut fields)),
+                None => access::parse(line, &self.context, &mut fields),
+            },
             _ => None,
         };
         match recognized {
@@ -360,6 +371,42 @@ impl Normalizer {
     }
 }
 
+/// Bits of [`marks`]: which of the bytes the body parsers key on a message holds.
+mod mark {
+    pub(super) const EQUALS: u8 = 1;
+    pub(super) const PERCENT: u8 = 2;
+    pub(super) const COLON: u8 = 4;
+    pub(super) const QUOTE: u8 = 8;
+    pub(super) const BRACE: u8 = 16;
+    pub(super) const COMMA: u8 = 32;
+    pub(super) const BRACKET: u8 = 64;
+    pub(super) const PIPE: u8 = 128;
+}
+
+/// The [`mark`] bit of each byte value.
+static MARK_OF_BYTE: [u8; 256] = {
+    let mut table = [0; 256];
+    table[b'=' as usize] = mark::EQUALS;
+    table[b'%' as usize] = mark::PERCENT;
+    table[b':' as usize] = mark::COLON;
+    table[b'"' as usize] = mark::QUOTE;
+    table[b'{' as usize] = mark::BRACE;
+    table[b',' as usize] = mark::COMMA;
+    table[b'[' as usize] = mark::BRACKET;
+    table[b'|' as usize] = mark::PIPE;
+    table
+};
+
+/// The [`mark`] bits of the bytes a message holds. One pass over the message tells which body
+/// parsers cannot claim it, so that they are not run: every one of them needs one of these bytes
+/// (a key=value pair its `=`, CEF inside a message its `|CEF:`, an access or error log line its
+/// `[`, Palo Alto CSV its commas, Cisco its `%`...), as noted where they are skipped.
+fn marks(message: &str) -> u8 {
+    message
+        .bytes()
+        .fold(0, |marks, byte| marks | MARK_OF_BYTE[usize::from(byte)])
+}
+
 /// The body parsers of a syslog message, chosen by program name and content.
 fn body(
     context: &ParseContext,
@@ -367,7 +414,9 @@ fn body(
     message: &str,
     fields: &mut Fields,
 ) -> Option<Recognized> {
-    if message.starts_with("CEF:") || message.contains("|CEF:") {
+    let marks = marks(message);
+    let has = |bits: u8| marks & bits != 0;
+    if message.starts_with("CEF:") || (has(mark::PIPE) && message.contains("|CEF:")) {
         return cef::parse(message, fields);
     }
     if message.starts_with("LEEF:") {
@@ -380,22 +429,32 @@ fn body(
         ["%ASA", "%FTD", "%PIX"]
             .iter()
             .any(|prefix| program.starts_with(prefix))
-    }) || ["%ASA-", "%FTD-", "%PIX-"]
-        .iter()
-        .any(|prefix| message.contains(prefix))
+    }) || (has(mark::PERCENT)
+        && ["%ASA-", "%FTD-", "%PIX-"]
+            .iter()
+            .any(|prefix| message.contains(prefix)))
     {
         return asa::parse(message, fields);
     }
-    if paloalto::looks_like(message) {
+    // Palo Alto CSV: at least four columns.
+    if has(mark::COMMA) && paloalto::looks_like(message) {
         return paloalto::parse(message, context, fields);
     }
-    if let Some(recognized) = vendor::parse(program, message, context, fields) {
+    // Cisco IOS `%FAC-n-MNEMONIC: `, F5 `01010251:0: `, Check Point `... [key:"value"]`, or the
+    // Arbor program.
+    if (has(mark::PERCENT | mark::COLON | mark::BRACKET)
+        || program.is_some_and(|program| program.starts_with("arbor")))
+        && let Some(recognized) = vendor::parse(program, message, context, fields)
+    {
         return Some(recognized);
     }
-    if keyvalue::looks_like(message) {
+    // key=value pairs, Check Point's `[key:"value"` or a JSON object.
+    if has(mark::EQUALS | mark::QUOTE | mark::BRACE) && keyvalue::looks_like(message) {
         return keyvalue::parse(message, context, fields);
     }
-    if access::looks_like(message) {
+    // Every access or error log line has a `[time]`, `[level]` or `[client ...]`; `parse` is
+    // `None` exactly when `looks_like` is false, and then leaves the fields alone.
+    if has(mark::BRACKET) {
         return access::parse(message, context, fields);
     }
     None
@@ -403,47 +462,202 @@ fn body(
 
 /// Guesses the format of a line.
 pub fn detect(line: &str) -> Format {
+    detect_line(line).0
+}
+
+/// [`detect`], with the split of the access or error log line it recognised, so that the line
+/// is not read a second time.
+fn detect_line(line: &str) -> (Format, Option<access::Split<'_>>) {
     let trimmed = line.trim_start();
     if trimmed.starts_with('{') {
-        return Format::Json;
+        return (Format::Json, None);
     }
     if (trimmed.starts_with("type=") || trimmed.starts_with("node=")) && auditd::looks_like_audit(trimmed) {
-        return Format::Auditd;
+        return (Format::Auditd, None);
     }
     if trimmed.starts_with("CEF:") {
-        return Format::Cef;
+        return (Format::Cef, None);
     }
     if trimmed.starts_with("LEEF:") {
-        return Format::Leef;
+        return (Format::Leef, None);
     }
     if rfc5424::looks_like(trimmed) {
-        return Format::Rfc5424;
+        return (Format::Rfc5424, None);
     }
     if rfc3164::looks_like(trimmed) {
-        return Format::Rfc3164;
+        return (Format::Rfc3164, None);
     }
     if ["%ASA-", "%FTD-", "%PIX-"]
         .iter()
         .any(|prefix| trimmed.starts_with(prefix))
     {
-        return Format::CiscoAsa;
+        return (Format::CiscoAsa, None);
     }
-    if access::looks_like(trimmed) {
-        return Format::Access;
+    if let Some(web) = access::split(trimmed) {
+        return (Format::Access, Some(web));
     }
     if paloalto::looks_like(trimmed) {
-        return Format::PaloAlto;
+        return (Format::PaloAlto, None);
     }
     if keyvalue::looks_like(trimmed) {
-        return Format::KeyValue;
+        return (Format::KeyValue, None);
     }
-    Format::Rfc3164
+    (Format::Rfc3164, None)
 }
 
-/// RFC 3339 text of a UTC time in nanoseconds.
+/// The Julian day number of 1970-01-01.
+const UNIX_EPOCH_JULIAN_DAY: i64 = time::OffsetDateTime::UNIX_EPOCH.to_julian_day() as i64;
+
+/// UTC nanoseconds of a local date and time of day at `offset`; `None` for an impossible time of
+/// day or one outside the `i64` range. The same arithmetic as
+/// `PrimitiveDateTime::new(date, time).assume_offset(offset).unix_timestamp_nanos()`, without
+/// building the intermediate values (this runs for every line).
+pub(crate) fn unix_nanos(
+    date: time::Date,
+    (hour, minute, second, nanos): (u8, u8, u8, u32),
+    offset: UtcOffset,
+) -> Option<i64> {
+    if hour > 23 || minute > 59 || second > 59 || nanos > 999_999_999 {
+        return None;
+    }
+    let seconds = (i64::from(date.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY) * 86_400
+        + i64::from(hour) * 3_600
+        + i64::from(minute) * 60
+        + i64::from(second)
+        - i64::from(offset.whole_seconds());
+    i64::try_from(i128::from(seconds) * 1_000_000_000 + i128::from(nanos)).ok()
+}
+
+/// RFC 3339 text of a UTC time in nanoseconds, as `time`'s `Rfc3339` format writes it
+/// (`2026-11-20T01:15:00.25Z`: the fraction only when not zero, without trailing zeros), written
+/// by hand because it runs for every event.
 pub(crate) fn format_nanos(nanos: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos))
+    /// Two decimal digits of `value` (below 100) into `out`.
+    fn two(out: &mut [u8], value: u32) {
+        out[0] = b'0' + (value / 10) as u8;
+        out[1] = b'0' + (value % 10) as u8;
+    }
+    let seconds = nanos.div_euclid(1_000_000_000);
+    let fraction = nanos.rem_euclid(1_000_000_000) as u32;
+    let second_of_day = seconds.rem_euclid(86_400) as u32;
+    let date = i32::try_from(seconds.div_euclid(86_400) + UNIX_EPOCH_JULIAN_DAY)
         .ok()
-        .and_then(|time| time.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|day| time::Date::from_julian_day(day).ok());
+    let Some(date) = date.filter(|date| (0..10_000).contains(&date.year())) else {
+        return String::new();
+    };
+    let mut text = *b"0000-00-00T00:00:00.000000000Z";
+    let year = date.year() as u32;
+    two(&mut text[0..2], year / 100);
+    two(&mut text[2..4], year % 100);
+    two(&mut text[5..7], u32::from(u8::from(date.month())));
+    two(&mut text[8..10], u32::from(date.day()));
+    two(&mut text[11..13], second_of_day / 3_600);
+    two(&mut text[14..16], second_of_day / 60 % 60);
+    two(&mut text[17..19], second_of_day % 60);
+    let mut end = 19;
+    if fraction != 0 {
+        let mut rest = fraction;
+        for digit in text[20..29].iter_mut().rev() {
+            *digit = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        end = 29;
+        while text[end - 1] == b'0' {
+            end -= 1;
+        }
+    }
+    text[end] = b'Z';
+    std::str::from_utf8(&text[..=end])
+        .map(str::to_owned)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written RFC 3339 text is `time`'s, over the whole `i64` range.
+    #[test]
+    fn format_nanos_writes_what_time_writes() {
+        let expected = |nanos: i64| {
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos))
+                .ok()
+                .and_then(|time| time.format(&time::format_description::well_known::Rfc3339).ok())
+                .unwrap_or_default()
+        };
+        let mut cases = vec![
+            i64::MIN,
+            i64::MAX,
+            0,
+            -1,
+            1,
+            999_999_999,
+            -999_999_999,
+            1_000_000_000,
+            -1_000_000_000,
+            1_795_176_000_000_000_000,
+            1_795_176_000_120_000_000,
+            1_795_176_000_000_000_001,
+            951_782_400_000_000_000,
+            -2_208_988_800_000_000_000,
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            cases.push(state as i64);
+            // Whole seconds, milliseconds and microseconds, the usual precisions.
+            cases.push((state as i64 / 1_000_000_000) * 1_000_000_000);
+            cases.push((state as i64 / 1_000_000) * 1_000_000);
+            cases.push((state as i64 / 1_000) * 1_000);
+        }
+        for nanos in cases {
+            assert_eq!(format_nanos(nanos), expected(nanos), "{nanos}");
+        }
+    }
+
+    /// The hand-written arithmetic is `time`'s.
+    #[test]
+    fn unix_nanos_computes_what_time_computes() {
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |modulus: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % modulus
+        };
+        for _ in 0..200_000 {
+            let year = next(20_000) as i32 - 10_000;
+            let Ok(date) = time::Date::from_ordinal_date(year.clamp(-9_999, 9_999), 1 + next(365) as u16)
+            else {
+                continue;
+            };
+            let clock = (
+                next(24) as u8,
+                next(60) as u8,
+                next(60) as u8,
+                next(1_000_000_000) as u32,
+            );
+            let Ok(offset) = UtcOffset::from_whole_seconds(next(2 * 93_599) as i32 - 93_599) else {
+                continue;
+            };
+            let expected = time::Time::from_hms_nano(clock.0, clock.1, clock.2, clock.3)
+                .ok()
+                .and_then(|time| {
+                    i64::try_from(
+                        time::PrimitiveDateTime::new(date, time)
+                            .assume_offset(offset)
+                            .unix_timestamp_nanos(),
+                    )
+                    .ok()
+                });
+            assert_eq!(
+                unix_nanos(date, clock, offset),
+                expected,
+                "{date} {clock:?} {offset}"
+            );
+        }
+    }
 }

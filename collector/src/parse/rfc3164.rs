@@ -12,22 +12,14 @@
 //!   (whose message keeps the `%...` text, since the ASA body parser reads it).
 //!
 //! A line with neither PRI nor timestamp is not syslog.
+//!
+//! Like the RFC 5424 parser, this one reads bytes: every delimiter is ASCII, so positions next to
+//! one are character boundaries. "Spaces" between header fields are spaces and tabs.
 
-use nom::{
-    IResult, Parser,
-    branch::alt,
-    bytes::complete::{tag, take_till1, take_while_m_n, take_while1},
-    character::complete::{char, space0, space1},
-    combinator::{consumed, eof, map, map_opt, opt, recognize, rest, value, verify},
-    sequence::{delimited, preceded, terminated},
-};
 use time::OffsetDateTime;
 
-use super::rfc5424::{Stamp, TimeOfDay, number, rfc3339, time_of_day};
+use super::rfc5424::{Stamp, TimeOfDay, digits, rfc3339, time_of_day};
 use super::{ParseContext, SyslogHeader};
-
-/// Parser results; the error carries nothing because a failure only ever means "not this format".
-type Res<'a, O> = IResult<&'a str, O, ()>;
 
 /// One day in nanoseconds: how far after the receive time an inferred year may put a timestamp
 /// (clock skew between sender and collector, and zones ahead of ours).
@@ -37,37 +29,50 @@ const DAY_NANOS: i64 = 86_400 * 1_000_000_000;
 /// or with an RFC 3339 timestamp followed by a space and a host.
 pub(crate) fn looks_like(line: &str) -> bool {
     let line = line.strip_prefix('\u{feff}').unwrap_or(line);
-    let opening_pri: Res<'_, &str> =
-        delimited(char('<'), take_while1(|c: char| c.is_ascii_digit()), char('>')).parse(line);
-    opening_pri.is_ok()
-        || bsd_timestamp(line).is_ok()
-        || (rfc3339, char(' '), take_till1(|c: char| c == ' '))
-            .parse(line)
-            .is_ok()
+    let bytes = line.as_bytes();
+    opening_pri(bytes)
+        || bsd_timestamp(bytes, 0).is_some()
+        || rfc3339(bytes, 0).is_some_and(|(_, end)| {
+            bytes.get(end) == Some(&b' ') && bytes.get(end + 1).is_some_and(|&byte| byte != b' ')
+        })
+}
+
+/// `<`, one or more digits, `>` at the start.
+fn opening_pri(bytes: &[u8]) -> bool {
+    let Some(rest) = bytes.strip_prefix(b"<") else {
+        return false;
+    };
+    let length = rest.iter().take_while(|byte| byte.is_ascii_digit()).count();
+    length > 0 && rest.get(length) == Some(&b'>')
 }
 
 /// Parses the header; `None` if the line is not RFC 3164 syslog.
 pub(crate) fn parse<'a>(line: &'a str, context: &ParseContext) -> Option<SyslogHeader<'a>> {
     let line = line.strip_prefix('\u{feff}').unwrap_or(line);
+    let bytes = line.as_bytes();
     // A line that opens a PRI must close a valid one: `<13` or `<999>` is not syslog.
-    let (input, priority) = if line.starts_with('<') {
-        let (input, priority) = terminated(pri, space0).parse(line).ok()?;
-        (input, Some(priority))
+    let (priority, at) = if bytes.first() == Some(&b'<') {
+        let (priority, end) = pri(bytes, 0)?;
+        (Some(priority), skip_spaces(bytes, end))
     } else {
-        (line, None)
+        (None, 0)
     };
-    let (input, timestamp) = opt(timestamp).parse(input).ok()?;
+    let timestamp_start = at;
+    let timestamp = timestamp(bytes, at);
     if priority.is_none() && timestamp.is_none() {
         return None;
     }
     // Without a timestamp the rest is all CONTENT (RFC 3164 §4.3.3): no hostname to look for.
-    let (input, hostname) = match timestamp {
-        Some(_) => opt(hostname).parse(input).ok()?,
-        None => (input, None),
+    let (hostname, at) = match timestamp {
+        Some((_, _, next)) => match hostname(line, next) {
+            Some((hostname, after)) => (Some(hostname), after),
+            None => (None, next),
+        },
+        None => (None, at),
     };
-    let (app_name, proc_id, message) = tag_and_message(input);
+    let (app_name, proc_id, message) = tag_and_message(line.get(at..)?);
     let (timestamp_text, timestamp_nanos) = match timestamp {
-        Some((text, written)) => (Some(text), written.to_nanos(context)),
+        Some((end, written, _)) => (Some(line.get(timestamp_start..end)?), written.to_nanos(context)),
         None => (None, None),
     };
     Some(SyslogHeader {
@@ -84,21 +89,35 @@ pub(crate) fn parse<'a>(line: &'a str, context: &ParseContext) -> Option<SyslogH
     })
 }
 
-/// `<PRI>`: 1 to 3 digits, at most 191 (facility 23, severity 7), as (facility, severity).
-/// Shared with RFC 5424, whose PRI is the same.
-pub(super) fn pri(input: &str) -> Res<'_, (u8, u8)> {
-    map_opt(
-        delimited(
-            char('<'),
-            take_while_m_n(1, 3, |c: char| c.is_ascii_digit()),
-            char('>'),
-        ),
-        |digits: &str| {
-            let value: u8 = digits.parse().ok()?;
-            (value <= 191).then_some((value / 8, value % 8))
-        },
-    )
-    .parse(input)
+/// `<PRI>` at `at`: 1 to 3 digits, at most 191 (facility 23, severity 7), as (facility,
+/// severity), and the position after the `>`. Shared with RFC 5424, whose PRI is the same.
+pub(super) fn pri(bytes: &[u8], at: usize) -> Option<((u8, u8), usize)> {
+    if bytes.get(at) != Some(&b'<') {
+        return None;
+    }
+    let mut value: u32 = 0;
+    let mut end = at + 1;
+    while end < at + 4
+        && let Some(&digit) = bytes.get(end)
+        && digit.is_ascii_digit()
+    {
+        value = value * 10 + u32::from(digit - b'0');
+        end += 1;
+    }
+    if end == at + 1 || bytes.get(end) != Some(&b'>') || value > 191 {
+        return None;
+    }
+    let value = value as u8;
+    Some(((value / 8, value % 8), end + 1))
+}
+
+/// The position after the spaces and tabs at `at`.
+fn skip_spaces(bytes: &[u8], at: usize) -> usize {
+    let mut end = at;
+    while matches!(bytes.get(end), Some(b' ' | b'\t')) {
+        end += 1;
+    }
+    end
 }
 
 /// A timestamp as written in an RFC 3164 header.
@@ -166,120 +185,162 @@ fn infer_year(month: u8, day: u8, time: TimeOfDay, context: &ParseContext) -> Op
         .find(|&nanos| nanos <= limit)
 }
 
-/// A timestamp with its text, then an optional `:` (Cisco) and the space before the next field
-/// (or the end of the line).
-fn timestamp(input: &str) -> Res<'_, (&str, Written)> {
-    terminated(
-        consumed(alt((bsd_timestamp, map(rfc3339, Written::Iso)))),
-        (opt(char(':')), alt((space1, eof))),
-    )
-    .parse(input)
+/// A timestamp at `at`, then an optional `:` (Cisco) and the spaces before the next field (or
+/// the end of the line): (where the timestamp ends, what it says, where the next field starts).
+fn timestamp(bytes: &[u8], at: usize) -> Option<(usize, Written, usize)> {
+    let (written, end) = bsd_timestamp(bytes, at)
+        .or_else(|| rfc3339(bytes, at).map(|(stamp, end)| (Written::Iso(stamp), end)))?;
+    let after_colon = if bytes.get(end) == Some(&b':') {
+        end + 1
+    } else {
+        end
+    };
+    let next = skip_spaces(bytes, after_colon);
+    (next > after_colon || after_colon == bytes.len()).then_some((end, written, next))
 }
 
-/// `Mmm dd hh:mm:ss` or `Mmm dd yyyy hh:mm:ss`; `Jan  5` and `Jan 05` alike.
-fn bsd_timestamp(input: &str) -> Res<'_, Written> {
-    map(
-        (
-            month,
-            preceded(space1, day),
-            preceded(space1, opt(terminated(number(4), space1))),
-            time_of_day,
-        ),
-        |(month, day, year, time)| Written::Bsd {
-            month,
-            day,
-            year: year.map(|year| year as i32),
-            time,
-        },
-    )
-    .parse(input)
+/// `Mmm dd hh:mm:ss` or `Mmm dd yyyy hh:mm:ss` at `at`; `Jan  5` and `Jan 05` alike.
+fn bsd_timestamp(bytes: &[u8], at: usize) -> Option<(Written, usize)> {
+    let month = month(bytes.get(at..at + 3)?)?;
+    let day_at = skip_spaces(bytes, at + 3);
+    if day_at == at + 3 {
+        return None;
+    }
+    let mut day_end = day_at;
+    while day_end < day_at + 2 && bytes.get(day_end).is_some_and(u8::is_ascii_digit) {
+        day_end += 1;
+    }
+    if day_end == day_at {
+        return None;
+    }
+    let day = digits(bytes, day_at, day_end - day_at)? as u8;
+    let mut time_at = skip_spaces(bytes, day_end);
+    if time_at == day_end {
+        return None;
+    }
+    let mut year = None;
+    if let Some(number) = digits(bytes, time_at, 4) {
+        let after = skip_spaces(bytes, time_at + 4);
+        if after > time_at + 4 {
+            year = Some(number as i32);
+            time_at = after;
+        }
+    }
+    let (time, end) = time_of_day(bytes, time_at)?;
+    let written = Written::Bsd {
+        month,
+        day,
+        year,
+        time,
+    };
+    Some((written, end))
 }
 
 /// An English month abbreviation, as its number.
-fn month(input: &str) -> Res<'_, u8> {
-    alt((
-        value(1, tag("Jan")),
-        value(2, tag("Feb")),
-        value(3, tag("Mar")),
-        value(4, tag("Apr")),
-        value(5, tag("May")),
-        value(6, tag("Jun")),
-        value(7, tag("Jul")),
-        value(8, tag("Aug")),
-        value(9, tag("Sep")),
-        value(10, tag("Oct")),
-        value(11, tag("Nov")),
-        value(12, tag("Dec")),
+fn month(name: &[u8]) -> Option<u8> {
+    Some(match name {
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
+        _ => return None,
+    })
+}
+
+/// The HOSTNAME token at `at` and the position after the spaces that follow it. A token that is
+/// really the tag (`sshd[42]:`, `kernel:`, `%ASA-6-605004:`) means the sender left the hostname
+/// out, and gives `None` so that the tag parser sees it.
+fn hostname(line: &str, at: usize) -> Option<(&str, usize)> {
+    let rest = line.as_bytes().get(at..)?;
+    let length = rest.iter().position(|&byte| byte == b' ').unwrap_or(rest.len());
+    let token = rest.get(..length)?;
+    if length == 0 || token.ends_with(b":") || token.contains(&b'[') || token.starts_with(b"%") {
+        return None;
+    }
+    Some((
+        line.get(at..at + length)?,
+        skip_spaces(line.as_bytes(), at + length),
     ))
-    .parse(input)
-}
-
-/// A day of the month, one or two digits.
-fn day(input: &str) -> Res<'_, u8> {
-    map_opt(
-        take_while_m_n(1, 2, |c: char| c.is_ascii_digit()),
-        |digits: &str| digits.parse().ok(),
-    )
-    .parse(input)
-}
-
-/// The HOSTNAME token and the spaces after it. A token that is really the tag (`sshd[42]:`,
-/// `kernel:`, `%ASA-6-605004:`) means the sender left the hostname out, and fails here so that
-/// the tag parser sees it.
-fn hostname(input: &str) -> Res<'_, &str> {
-    terminated(
-        verify(take_till1(|c: char| c == ' '), |token: &str| {
-            !(token.ends_with(':') || token.contains('[') || token.starts_with('%'))
-        }),
-        alt((space1, eof)),
-    )
-    .parse(input)
 }
 
 /// Splits what follows the hostname into (program, pid, message). Without a recognisable tag the
 /// whole text is the message.
 fn tag_and_message(input: &str) -> (Option<&str>, Option<&str>, &str) {
-    match alt((cisco_tag, program_tag, versioned_tag)).parse(input) {
-        Ok((_, parts)) => parts,
-        Err(_) => (None, None, input),
-    }
+    cisco_tag(input)
+        .or_else(|| program_tag(input))
+        .or_else(|| versioned_tag(input))
+        .unwrap_or((None, None, input))
 }
 
 /// Cisco `%ASA-6-605004: text`, possibly after ASA's ` : ` separator when it sends its hostname.
 /// The program is the tag without its colon; the message is the whole text from `%` on, because
 /// the ASA body parser reads the severity and message id from it.
-fn cisco_tag(input: &str) -> Res<'_, (Option<&str>, Option<&str>, &str)> {
-    let (input, _) = opt(tag(": ")).parse(input)?;
-    let (_, program) = terminated(
-        recognize((char('%'), take_till1(|c: char| c == ':' || c == ' '))),
-        char(':'),
-    )
-    .parse(input)?;
-    Ok(("", (Some(program), None, input)))
+fn cisco_tag(input: &str) -> Option<(Option<&str>, Option<&str>, &str)> {
+    let input = input.strip_prefix(": ").unwrap_or(input);
+    let bytes = input.as_bytes();
+    if bytes.first() != Some(&b'%') {
+        return None;
+    }
+    let end = 1 + bytes
+        .get(1..)?
+        .iter()
+        .position(|&byte| byte == b':' || byte == b' ')?;
+    if end == 1 || bytes.get(end) != Some(&b':') {
+        return None;
+    }
+    Some((Some(input.get(..end)?), None, input))
 }
 
 /// `program[pid]: text` or `program: text`. The program runs up to `[`, `:` or a space, so
 /// loghub's `sshd(pam_unix)[19939]:` keeps `sshd(pam_unix)`. One space after the colon belongs to
 /// the tag.
-fn program_tag(input: &str) -> Res<'_, (Option<&str>, Option<&str>, &str)> {
-    map(
-        (
-            verify(
-                take_till1(|c: char| matches!(c, ' ' | '[' | ':')),
-                plausible_program,
-            ),
-            opt(delimited(
-                char('['),
-                take_till1(|c: char| c == ']' || c == ' '),
-                char(']'),
-            )),
-            char(':'),
-            opt(char(' ')),
-            rest,
-        ),
-        |(program, pid, _, _, message)| (Some(program), pid, message),
-    )
-    .parse(input)
+fn program_tag(input: &str) -> Option<(Option<&str>, Option<&str>, &str)> {
+    let bytes = input.as_bytes();
+    let (program, mut at) = program_name(input)?;
+    let mut pid = None;
+    if bytes.get(at) == Some(&b'[') {
+        let inner = bytes.get(at + 1..)?;
+        if let Some(length) = inner.iter().position(|&byte| byte == b']' || byte == b' ')
+            && length > 0
+            && inner.get(length) == Some(&b']')
+        {
+            pid = Some(input.get(at + 1..at + 1 + length)?);
+            at += length + 2;
+        }
+    }
+    if bytes.get(at) != Some(&b':') {
+        return None;
+    }
+    Some((Some(program), pid, after_tag_colon(input, at + 1)?))
+}
+
+/// The program token at the start of a tag: up to `[`, `:` or a space, and plausible.
+fn program_name(input: &str) -> Option<(&str, usize)> {
+    let length = input
+        .as_bytes()
+        .iter()
+        .position(|&byte| matches!(byte, b' ' | b'[' | b':'))
+        .unwrap_or(input.len());
+    let program = input.get(..length)?;
+    (length > 0 && plausible_program(program)).then_some((program, length))
+}
+
+/// The message after a tag's colon at `at - 1`: one space belongs to the tag.
+fn after_tag_colon(input: &str, at: usize) -> Option<&str> {
+    let at = if input.as_bytes().get(at) == Some(&b' ') {
+        at + 1
+    } else {
+        at
+    };
+    input.get(at..)
 }
 
 /// Whether a token can be a program name. `CEF`/`LEEF` start a message body, and CSV or
@@ -289,22 +350,22 @@ fn plausible_program(token: &str) -> bool {
 }
 
 /// sysklogd's own `syslogd 1.4.1: restart.`: the program, a space, a version, a colon.
-fn versioned_tag(input: &str) -> Res<'_, (Option<&str>, Option<&str>, &str)> {
-    map(
-        (
-            verify(
-                take_till1(|c: char| matches!(c, ' ' | '[' | ':')),
-                plausible_program,
-            ),
-            char(' '),
-            take_while1(|c: char| c.is_ascii_digit() || c == '.'),
-            char(':'),
-            opt(char(' ')),
-            rest,
-        ),
-        |(program, _, _, _, _, message)| (Some(program), None, message),
-    )
-    .parse(input)
+fn versioned_tag(input: &str) -> Option<(Option<&str>, Option<&str>, &str)> {
+    let bytes = input.as_bytes();
+    let (program, at) = program_name(input)?;
+    if bytes.get(at) != Some(&b' ') {
+        return None;
+    }
+    let version = bytes
+        .get(at + 1..)?
+        .iter()
+        .take_while(|&&byte| byte.is_ascii_digit() || byte == b'.')
+        .count();
+    let colon = at + 1 + version;
+    if version == 0 || bytes.get(colon) != Some(&b':') {
+        return None;
+    }
+    Some((Some(program), None, after_tag_colon(input, colon + 1)?))
 }
 
 #[cfg(test)]

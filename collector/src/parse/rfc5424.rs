@@ -6,68 +6,42 @@
 //!
 //! This module also holds the RFC 3339 timestamp grammar ([`rfc3339`], [`Stamp`]), which the
 //! RFC 3164 parser reuses for rsyslog's high-precision timestamps.
+//!
+//! The grammar is read byte by byte (this is the collector's hottest path): every delimiter is
+//! ASCII, so a position found next to one is always a character boundary, and a multi-byte
+//! character never equals an ASCII byte the grammar looks for. Functions take the line and a
+//! position and return what they read with the position after it, or `None` for "not this
+//! shape" (the caller then tries the next alternative or gives up on the line).
 
-use nom::{
-    IResult, Parser,
-    branch::alt,
-    bytes::complete::{tag, take_till1, take_while_m_n, take_while1},
-    character::complete::{char, digit1, one_of},
-    combinator::{consumed, eof, map, map_opt, opt, peek, recognize, rest, value},
-    multi::{many0, many1},
-    sequence::{delimited, preceded},
-};
-use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
+use time::{Date, Month, UtcOffset};
 
 use super::rfc3164::pri;
-use super::{ParseContext, SyslogHeader};
-
-/// Parser results; the error carries nothing because a failure only ever means "not this format".
-type Res<'a, O> = IResult<&'a str, O, ()>;
+use super::{ParseContext, SD_FIELD_PREFIX, SyslogHeader, unix_nanos};
 
 /// Whether the line looks like RFC 5424 syslog: `<PRI>1 `, the version being what sets it apart
 /// from RFC 3164.
 pub(crate) fn looks_like(line: &str) -> bool {
-    (pri, tag("1 ")).parse(line).is_ok()
+    let bytes = line.as_bytes();
+    matches!(pri(bytes, 0), Some((_, end)) if bytes.get(end..end + 2) == Some(b"1 "))
 }
 
 /// Parses the header; `None` if the line is not RFC 5424 syslog.
 pub(crate) fn parse<'a>(line: &'a str, context: &ParseContext) -> Option<SyslogHeader<'a>> {
-    let (
-        (facility, severity),
-        _,
-        _,
-        timestamp,
-        _,
-        hostname,
-        _,
-        app_name,
-        _,
-        proc_id,
-        _,
-        msg_id,
-        _,
-        sd,
-        message,
-    ) = (
-        pri,
-        version,
-        char(' '),
-        nil_or(consumed(rfc3339)),
-        char(' '),
-        nil_or(token),
-        char(' '),
-        nil_or(token),
-        char(' '),
-        nil_or(token),
-        char(' '),
-        nil_or(token),
-        char(' '),
-        structured_data,
-        msg,
-    )
-        .parse(line)
-        .ok()?
-        .1;
+    let bytes = line.as_bytes();
+    let ((facility, severity), at) = pri(bytes, 0)?;
+    let at = space(bytes, version(bytes, at)?)?;
+    let (timestamp, at) = if is_nil(bytes, at) {
+        (None, at + 1)
+    } else {
+        let (stamp, end) = rfc3339(bytes, at)?;
+        (Some((line.get(at..end)?, stamp)), end)
+    };
+    let (hostname, at) = nil_or_token(line, space(bytes, at)?)?;
+    let (app_name, at) = nil_or_token(line, space(bytes, at)?)?;
+    let (proc_id, at) = nil_or_token(line, space(bytes, at)?)?;
+    let (msg_id, at) = nil_or_token(line, space(bytes, at)?)?;
+    let (structured_data, at) = structured_data(line, space(bytes, at)?)?;
+    let message = msg(line, at)?;
     let (timestamp_text, timestamp_nanos) = match timestamp {
         Some((text, stamp)) => (Some(text), stamp.to_nanos(context.default_offset)),
         None => (None, None),
@@ -81,108 +55,161 @@ pub(crate) fn parse<'a>(line: &'a str, context: &ParseContext) -> Option<SyslogH
         app_name,
         proc_id,
         msg_id,
-        structured_data: sd,
+        structured_data,
         message,
     })
 }
 
+/// The position after the space at `at`.
+fn space(bytes: &[u8], at: usize) -> Option<usize> {
+    (bytes.get(at) == Some(&b' ')).then_some(at + 1)
+}
+
 /// VERSION: a non-zero digit and up to two more (only `1` is defined today).
-fn version(input: &str) -> Res<'_, &str> {
-    recognize((
-        one_of("123456789"),
-        take_while_m_n(0, 2, |c: char| c.is_ascii_digit()),
-    ))
-    .parse(input)
+fn version(bytes: &[u8], at: usize) -> Option<usize> {
+    if !matches!(bytes.get(at), Some(b'1'..=b'9')) {
+        return None;
+    }
+    let mut end = at + 1;
+    while end < at + 3 && bytes.get(end).is_some_and(u8::is_ascii_digit) {
+        end += 1;
+    }
+    Some(end)
 }
 
-/// A header field: printable characters up to the next space.
-fn token(input: &str) -> Res<'_, &str> {
-    take_till1(|c: char| c == ' ')(input)
+/// Whether the nil value `-` stands at `at`. The dash must stand alone, so a field that merely
+/// starts with `-` (a hostname like `-x`, unlikely but legal) is not nil.
+fn is_nil(bytes: &[u8], at: usize) -> bool {
+    bytes.get(at) == Some(&b'-') && matches!(bytes.get(at + 1), None | Some(b' '))
 }
 
-/// `-` (the nil value, giving `None`) or what `parser` reads. The nil dash must stand alone, so
-/// a field that merely starts with `-` (a hostname like `-x`, unlikely but legal) is not nil.
-fn nil_or<'a, O, P>(parser: P) -> impl Parser<&'a str, Output = Option<O>, Error = ()>
-where
-    P: Parser<&'a str, Output = O, Error = ()>,
-{
-    alt((
-        map((char('-'), peek(alt((tag(" "), eof)))), |_| None),
-        map(parser, Some),
-    ))
+/// A header field: `-` (`None`) or the characters up to the next space (at least one).
+fn nil_or_token(line: &str, at: usize) -> Option<(Option<&str>, usize)> {
+    let bytes = line.as_bytes();
+    if is_nil(bytes, at) {
+        return Some((None, at + 1));
+    }
+    let rest = bytes.get(at..)?;
+    let end = at + rest.iter().position(|&byte| byte == b' ').unwrap_or(rest.len());
+    if end == at {
+        return None;
+    }
+    Some((Some(line.get(at..end)?), end))
 }
 
 /// STRUCTURED-DATA: nil, or one or more elements, flattened to (`id.param`, value) pairs.
-fn structured_data(input: &str) -> Res<'_, Vec<(String, String)>> {
-    alt((
-        value(Vec::new(), char('-')),
-        map(many1(sd_element), |elements| {
-            elements.into_iter().flatten().collect()
-        }),
-    ))
-    .parse(input)
+fn structured_data(line: &str, at: usize) -> Option<(Vec<(String, String)>, usize)> {
+    if line.as_bytes().get(at) == Some(&b'-') {
+        return Some((Vec::new(), at + 1));
+    }
+    let mut pairs = Vec::new();
+    let mut at = sd_element(line, at, &mut pairs)?;
+    while let Some(next) = sd_element(line, at, &mut pairs) {
+        at = next;
+    }
+    Some((pairs, at))
 }
 
-/// One `[id param="value" ...]` element. The id may carry an enterprise number (`id@32473`).
-fn sd_element(input: &str) -> Res<'_, Vec<(String, String)>> {
-    map(
-        delimited(
-            char('['),
-            (sd_name, many0(preceded(char(' '), sd_param))),
-            char(']'),
-        ),
-        |(id, params)| {
-            params
-                .into_iter()
-                .map(|(name, value)| (format!("{id}.{name}"), value))
-                .collect()
-        },
-    )
-    .parse(input)
+/// One `[id param="value" ...]` element, its pairs appended to `pairs` (nothing appended when
+/// the element is malformed). The id may carry an enterprise number (`id@32473`).
+fn sd_element(line: &str, at: usize, pairs: &mut Vec<(String, String)>) -> Option<usize> {
+    let bytes = line.as_bytes();
+    if bytes.get(at) != Some(&b'[') {
+        return None;
+    }
+    let id_end = sd_name(bytes, at + 1)?;
+    let id = line.get(at + 1..id_end)?;
+    let before = pairs.len();
+    let mut at = id_end;
+    while bytes.get(at) == Some(&b' ') {
+        let Some((name, value, next)) = sd_param(line, at + 1) else {
+            break;
+        };
+        // Room for the event's field prefix too, so the normaliser adds it without reallocating.
+        let mut full = String::with_capacity(SD_FIELD_PREFIX.len() + id.len() + 1 + name.len());
+        full.push_str(id);
+        full.push('.');
+        full.push_str(name);
+        pairs.push((full, value));
+        at = next;
+    }
+    if bytes.get(at) == Some(&b']') {
+        Some(at + 1)
+    } else {
+        pairs.truncate(before);
+        None
+    }
 }
 
-/// SD-NAME: printable ASCII except `=`, space, `]` and `"`.
-fn sd_name(input: &str) -> Res<'_, &str> {
-    take_while1(|c: char| c.is_ascii_graphic() && !matches!(c, '=' | ']' | '"'))(input)
+/// SD-NAME: printable ASCII except `=`, space, `]` and `"`; the position after it.
+fn sd_name(bytes: &[u8], at: usize) -> Option<usize> {
+    let rest = bytes.get(at..)?;
+    let length = rest
+        .iter()
+        .position(|&byte| !byte.is_ascii_graphic() || matches!(byte, b'=' | b']' | b'"'))
+        .unwrap_or(rest.len());
+    (length > 0).then_some(at + length)
 }
 
 /// `name="value"`.
-fn sd_param(input: &str) -> Res<'_, (&str, String)> {
-    (sd_name, preceded(char('='), param_value)).parse(input)
+fn sd_param(line: &str, at: usize) -> Option<(&str, String, usize)> {
+    let name_end = sd_name(line.as_bytes(), at)?;
+    if line.as_bytes().get(name_end) != Some(&b'=') {
+        return None;
+    }
+    let (value, end) = param_value(line, name_end + 1)?;
+    Some((line.get(at..name_end)?, value, end))
 }
 
 /// PARAM-VALUE between double quotes. Inside, only `\"`, `\\` and `\]` are escapes (RFC 5424
-/// §6.3.3); a backslash before anything else is an ordinary character and is kept.
-fn param_value(input: &str) -> Res<'_, String> {
-    let (input, _) = char('"')(input)?;
+/// §6.3.3); a backslash before anything else is an ordinary character and is kept. `None` when
+/// the closing quote is missing (a truncated line).
+fn param_value(line: &str, at: usize) -> Option<(String, usize)> {
+    let bytes = line.as_bytes();
+    if bytes.get(at) != Some(&b'"') {
+        return None;
+    }
+    let start = at + 1;
+    let rest = bytes.get(start..)?;
+    // Most values hold no backslash: one scan, one exact allocation.
+    let stop = start + rest.iter().position(|&byte| byte == b'"' || byte == b'\\')?;
+    if bytes.get(stop) == Some(&b'"') {
+        return Some((line.get(start..stop)?.to_owned(), stop + 1));
+    }
     let mut text = String::new();
-    let mut chars = input.char_indices();
-    while let Some((index, c)) = chars.next() {
-        match c {
-            '"' => return Ok((&input[index + 1..], text)),
-            '\\' => match chars.clone().next() {
-                Some((_, escaped @ ('"' | '\\' | ']'))) => {
-                    text.push(escaped);
-                    chars.next();
+    let mut run = start;
+    let mut index = stop;
+    while let Some(&byte) = bytes.get(index) {
+        match byte {
+            b'"' => {
+                text.push_str(line.get(run..index)?);
+                return Some((text, index + 1));
+            }
+            b'\\' => match bytes.get(index + 1) {
+                Some(&escaped @ (b'"' | b'\\' | b']')) => {
+                    text.push_str(line.get(run..index)?);
+                    text.push(char::from(escaped));
+                    index += 2;
+                    run = index;
                 }
-                _ => text.push('\\'),
+                _ => index += 1,
             },
-            _ => text.push(c),
+            _ => index += 1,
         }
     }
-    // No closing quote: a truncated line.
-    Err(nom::Err::Error(()))
+    None
 }
 
 /// What follows STRUCTURED-DATA: nothing, or one space and the MSG (UTF-8 BOM removed).
-fn msg(input: &str) -> Res<'_, &str> {
-    alt((
-        map(eof, |_| ""),
-        map(preceded(char(' '), rest), |text: &str| {
-            text.strip_prefix('\u{feff}').unwrap_or(text)
-        }),
-    ))
-    .parse(input)
+fn msg(line: &str, at: usize) -> Option<&str> {
+    match line.as_bytes().get(at) {
+        None => Some(""),
+        Some(b' ') => {
+            let text = line.get(at + 1..)?;
+            Some(text.strip_prefix('\u{feff}').unwrap_or(text))
+        }
+        Some(_) => None,
+    }
 }
 
 /// A time of day as written: `hh:mm:ss[.fraction]`.
@@ -208,6 +235,7 @@ pub(super) struct Stamp {
 impl Stamp {
     /// UTC nanoseconds since the epoch; `None` for an impossible date or time (`Feb 30`,
     /// `25:00:00`) or one outside the `i64` range.
+    ///
     pub(super) fn to_nanos(self, default_offset: UtcOffset) -> Option<i64> {
         let date = Date::from_calendar_date(self.year, Month::try_from(self.month).ok()?, self.day).ok()?;
         // A leap second (`:60`) has no place in `time`; it is the last instant of the minute.
@@ -216,93 +244,118 @@ impl Stamp {
         } else {
             (self.time.second, self.time.nanos)
         };
-        let time = Time::from_hms_nano(self.time.hour, self.time.minute, second, nanos).ok()?;
-        let nanos = PrimitiveDateTime::new(date, time)
-            .assume_offset(self.offset.unwrap_or(default_offset))
-            .unix_timestamp_nanos();
-        i64::try_from(nanos).ok()
+        let clock = (self.time.hour, self.time.minute, second, nanos);
+        unix_nanos(date, clock, self.offset.unwrap_or(default_offset))
     }
 }
 
-/// RFC 3339 / ISO 8601 date-time: `yyyy-mm-ddThh:mm:ss[.fraction][Z|±hh:mm|±hhmm]`. The zone is
-/// optional because rsyslog and some appliances write local time without one.
-pub(super) fn rfc3339(input: &str) -> Res<'_, Stamp> {
-    map(
-        (
-            number(4),
-            preceded(char('-'), number(2)),
-            preceded(char('-'), number(2)),
-            preceded(one_of("Tt"), time_of_day),
-            opt(utc_offset),
-        ),
-        |(year, month, day, time, offset)| Stamp {
-            year: year as i32,
-            month: month as u8,
-            day: day as u8,
-            time,
-            offset,
-        },
-    )
-    .parse(input)
+/// RFC 3339 / ISO 8601 date-time at `at`: `yyyy-mm-ddThh:mm:ss[.fraction][Z|±hh:mm|±hhmm]`, and
+/// the position after it. The zone is optional because rsyslog and some appliances write local
+/// time without one (a zone that does not parse is left unread).
+pub(super) fn rfc3339(bytes: &[u8], at: usize) -> Option<(Stamp, usize)> {
+    let year = digits(bytes, at, 4)?;
+    let month = preceded_digits(bytes, at + 4, b'-')?;
+    let day = preceded_digits(bytes, at + 7, b'-')?;
+    if !matches!(bytes.get(at + 10), Some(b'T' | b't')) {
+        return None;
+    }
+    let (time, end) = time_of_day(bytes, at + 11)?;
+    let (offset, end) = utc_offset(bytes, end);
+    let stamp = Stamp {
+        year: year as i32,
+        month: month as u8,
+        day: day as u8,
+        time,
+        offset,
+    };
+    Some((stamp, end))
 }
 
-/// `hh:mm:ss` with an optional fraction (`.` or `,`) of any length; digits past nanoseconds are
-/// dropped. Values are range-checked loosely here (hour < 24, minute < 60, second ≤ 60) so that
-/// looks-like checks reject obvious non-times; the calendar check happens in [`Stamp::to_nanos`].
-pub(super) fn time_of_day(input: &str) -> Res<'_, TimeOfDay> {
-    map_opt(
-        (
-            number(2),
-            preceded(char(':'), number(2)),
-            preceded(char(':'), number(2)),
-            opt(preceded(one_of(".,"), digit1)),
-        ),
-        |(hour, minute, second, fraction)| {
-            (hour < 24 && minute < 60 && second <= 60).then(|| TimeOfDay {
-                hour: hour as u8,
-                minute: minute as u8,
-                second: second as u8,
-                nanos: fraction.map_or(0, fraction_nanos),
-            })
-        },
-    )
-    .parse(input)
+/// `hh:mm:ss` at `at` with an optional fraction (`.` or `,`) of any length, and the position
+/// after it; digits past nanoseconds are dropped. Values are range-checked loosely here
+/// (hour < 24, minute < 60, second ≤ 60) so that looks-like checks reject obvious non-times; the
+/// calendar check happens in [`Stamp::to_nanos`].
+pub(super) fn time_of_day(bytes: &[u8], at: usize) -> Option<(TimeOfDay, usize)> {
+    let hour = digits(bytes, at, 2)?;
+    let minute = preceded_digits(bytes, at + 2, b':')?;
+    let second = preceded_digits(bytes, at + 5, b':')?;
+    let mut end = at + 8;
+    let mut nanos = 0;
+    if matches!(bytes.get(end), Some(b'.' | b',')) && bytes.get(end + 1).is_some_and(u8::is_ascii_digit) {
+        let start = end + 1;
+        end = start;
+        while bytes.get(end).is_some_and(u8::is_ascii_digit) {
+            end += 1;
+        }
+        nanos = fraction_nanos(bytes.get(start..end)?);
+    }
+    if hour >= 24 || minute >= 60 || second > 60 {
+        return None;
+    }
+    let time = TimeOfDay {
+        hour: hour as u8,
+        minute: minute as u8,
+        second: second as u8,
+        nanos,
+    };
+    Some((time, end))
 }
 
 /// The nanoseconds of a decimal fraction written with any number of digits.
-fn fraction_nanos(digits: &str) -> u32 {
+fn fraction_nanos(digits: &[u8]) -> u32 {
     digits
-        .bytes()
+        .iter()
+        .copied()
         .chain(std::iter::repeat(b'0'))
         .take(9)
         .fold(0, |nanos, digit| nanos * 10 + u32::from(digit - b'0'))
 }
 
-/// `Z`, or `±hh:mm` / `±hhmm`.
-fn utc_offset(input: &str) -> Res<'_, UtcOffset> {
-    alt((
-        value(UtcOffset::UTC, one_of("Zz")),
-        map_opt(
-            (one_of("+-"), number(2), opt(char(':')), number(2)),
-            |(sign, hours, _, minutes)| {
-                let sign = if sign == '-' { -1 } else { 1 };
-                UtcOffset::from_hms(sign * hours as i8, sign * minutes as i8, 0).ok()
-            },
-        ),
-    ))
-    .parse(input)
+/// `Z`, or `±hh:mm` / `±hhmm` at `at`, and the position after it; `None` (nothing read) when
+/// there is no valid zone there.
+fn utc_offset(bytes: &[u8], at: usize) -> (Option<UtcOffset>, usize) {
+    let signed = |sign: i8| {
+        let hours = digits(bytes, at + 1, 2)?;
+        let minutes_at = if bytes.get(at + 3) == Some(&b':') {
+            at + 4
+        } else {
+            at + 3
+        };
+        let minutes = digits(bytes, minutes_at, 2)?;
+        let offset = UtcOffset::from_hms(sign * hours as i8, sign * minutes as i8, 0).ok()?;
+        Some((offset, minutes_at + 2))
+    };
+    let parsed = match bytes.get(at) {
+        Some(b'Z' | b'z') => Some((UtcOffset::UTC, at + 1)),
+        Some(b'+') => signed(1),
+        Some(b'-') => signed(-1),
+        _ => None,
+    };
+    match parsed {
+        Some((offset, end)) => (Some(offset), end),
+        None => (None, at),
+    }
 }
 
-/// Exactly `width` ASCII digits as a number (widths are at most 4, so no overflow).
-pub(super) fn number<'a>(width: usize) -> impl Parser<&'a str, Output = u32, Error = ()> {
-    map(
-        take_while_m_n(width, width, |c: char| c.is_ascii_digit()),
-        |digits: &str| {
-            digits
-                .bytes()
-                .fold(0, |number, digit| number * 10 + u32::from(digit - b'0'))
-        },
-    )
+/// Exactly `width` ASCII digits at `at` as a number (widths are at most 4, so no overflow).
+pub(super) fn digits(bytes: &[u8], at: usize, width: usize) -> Option<u32> {
+    let digits = bytes.get(at..at + width)?;
+    let mut number = 0;
+    for &digit in digits {
+        if !digit.is_ascii_digit() {
+            return None;
+        }
+        number = number * 10 + u32::from(digit - b'0');
+    }
+    Some(number)
+}
+
+/// `separator` at `at`, then two digits.
+fn preceded_digits(bytes: &[u8], at: usize, separator: u8) -> Option<u32> {
+    if bytes.get(at) != Some(&separator) {
+        return None;
+    }
+    digits(bytes, at + 1, 2)
 }
 
 #[cfg(test)]

@@ -47,6 +47,47 @@ pub struct ServeConfigFile {
     /// The inputs.
     #[serde(default)]
     pub inputs: InputsFile,
+    /// `[ui]`: the analysts' web UI and API.
+    #[serde(default)]
+    pub ui: UiFile,
+    /// `[index]`: the event index.
+    #[serde(default)]
+    pub index: IndexFile,
+}
+
+/// `[ui]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiFile {
+    /// Set false to turn the UI and API off.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Address and port. Default 127.0.0.1:8443.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// TLS (default true). Without `certificate` and `key`, the certificate comes from the
+    /// collector's own CA (`data_dir/pki`); browsers will ask to trust it.
+    #[serde(default)]
+    pub tls: Option<bool>,
+    /// PEM certificate chain.
+    #[serde(default)]
+    pub certificate: Option<PathBuf>,
+    /// PEM private key.
+    #[serde(default)]
+    pub key: Option<PathBuf>,
+}
+
+/// `[index]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexFile {
+    /// Memory for the index writers, in MiB. Default 128.
+    #[serde(default)]
+    pub writer_memory_mb: Option<usize>,
+    /// Retention catalogue (days per security grade). Default: the one built in, from
+    /// `rules/compliance/retention.yml`.
+    #[serde(default)]
+    pub retention: Option<PathBuf>,
 }
 
 /// `[inputs]`.
@@ -66,6 +107,10 @@ pub struct InputsFile {
     /// 127.0.0.1:8514.
     #[serde(default)]
     pub http: Option<ListenerFile>,
+    /// `[inputs.agents]`: the agent protocol (mutual TLS, acknowledged batches, `docs/protocol.md`);
+    /// default 127.0.0.1:5044. Its CA and certificate are created under `data_dir/pki`.
+    #[serde(default)]
+    pub agents: Option<ListenerFile>,
 }
 
 /// One listener.
@@ -87,6 +132,11 @@ pub struct ListenerFile {
     /// Force a parse format for this input (see `haidang parse --format`); default auto.
     #[serde(default)]
     pub format: Option<String>,
+    /// Agents input only: the names and addresses agents reach the collector by, written into the
+    /// server certificate when it is first created. Default `localhost`, `127.0.0.1` and the host
+    /// name.
+    #[serde(default)]
+    pub server_names: Option<Vec<String>>,
 }
 
 /// A TLS listener's files.
@@ -107,6 +157,8 @@ pub struct Listener {
     pub tls: Option<TlsFiles>,
     /// Parse format.
     pub format: crate::parse::Format,
+    /// Names for the server certificate (agents input).
+    pub server_names: Vec<String>,
 }
 
 /// The checked configuration, valid by construction.
@@ -138,6 +190,14 @@ pub struct ServeConfig {
     pub syslog_tls: Option<Listener>,
     /// HTTP ingest.
     pub http: Option<Listener>,
+    /// The agent protocol.
+    pub agents: Option<Listener>,
+    /// The UI and API.
+    pub ui: Option<super::ui::UiListener>,
+    /// Index writer memory, bytes.
+    pub index_memory_bytes: usize,
+    /// Retention catalogue file (built-in when `None`).
+    pub retention: Option<PathBuf>,
 }
 
 /// A configuration problem, naming the file and the key.
@@ -242,7 +302,22 @@ impl ServeConfig {
                     .parse()
                     .map_err(|problem| error(format!("key `inputs.{key}.format`: {problem}")))?,
             };
-            Ok(Some(Listener { address, tls, format }))
+            let server_names = section.server_names.unwrap_or_else(|| {
+                let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+                if let Ok(hostname) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
+                    let hostname = hostname.trim();
+                    if !hostname.is_empty() && hostname != "localhost" {
+                        names.push(hostname.to_owned());
+                    }
+                }
+                names
+            });
+            Ok(Some(Listener {
+                address,
+                tls,
+                format,
+                server_names,
+            }))
         };
         Ok(ServeConfig {
             data_dir: file.data_dir.unwrap_or_else(|| PathBuf::from("haidang-data")),
@@ -268,6 +343,32 @@ impl ServeConfig {
             )?,
             syslog_tls: listener("syslog_tls", file.inputs.syslog_tls, Some("127.0.0.1:6514"), true)?,
             http: listener("http", file.inputs.http, Some("127.0.0.1:8514"), false)?,
+            agents: listener("agents", file.inputs.agents, Some("127.0.0.1:5044"), false)?,
+            ui: if file.ui.enabled == Some(false) {
+                None
+            } else {
+                let listen = file.ui.listen.as_deref().unwrap_or("127.0.0.1:8443");
+                let address: SocketAddr = listen
+                    .parse()
+                    .map_err(|_| error(format!("key `ui.listen`: `{listen}` is not an address:port")))?;
+                let certificate = match (file.ui.certificate, file.ui.key) {
+                    (Some(certificate), Some(key)) => Some((certificate, key)),
+                    (None, None) => None,
+                    _ => {
+                        return Err(error(
+                            "keys `ui.certificate` and `ui.key`: give both or neither".into(),
+                        ));
+                    }
+                };
+                Some(super::ui::UiListener {
+                    address,
+                    certificate,
+                    tls: file.ui.tls.unwrap_or(true),
+                })
+            },
+            index_memory_bytes: positive("index.writer_memory_mb", file.index.writer_memory_mb, 128)?.get()
+                << 20,
+            retention: file.index.retention,
         })
     }
 }

@@ -1,7 +1,8 @@
 //! HTTP ingest: `POST /ingest` (JSON lines or concatenated JSON documents: Winlogbeat, NXLog,
 //! Fluent Bit, Vector), `POST /_bulk` and `POST /{index}/_bulk` (the Elasticsearch bulk shape, so
 //! Beats and Fluent Bit's `es` output can send here), `GET /` (the little an Elasticsearch client
-//! asks before sending) and `GET /health` (the counters).
+//! asks before sending), `POST /ingest/lines?format=F&host=H` (raw log lines, as `haidang import`
+//! sends plain files) and `GET /health` (the counters).
 //!
 //! A request is answered once all its documents are queued; while the queue is full the request
 //! waits, which slows the sender. Malformed documents are counted and reported in the response;
@@ -30,6 +31,7 @@ const MAX_BODY: usize = 64 << 20;
 struct AppState {
     sender: mpsc::Sender<Ingested>,
     counters: Arc<Counters>,
+    agents: super::agents::AgentTable,
 }
 
 /// Binds the HTTP input and starts serving.
@@ -37,13 +39,18 @@ pub(crate) async fn serve(
     listener: &Listener,
     sender: mpsc::Sender<Ingested>,
     counters: Arc<Counters>,
+    agents: super::agents::AgentTable,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<SocketAddr> {
     let socket = tokio::net::TcpListener::bind(listener.address)
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", listener.address))?;
     let address = socket.local_addr()?;
-    let router = router(AppState { sender, counters });
+    let router = router(AppState {
+        sender,
+        counters,
+        agents,
+    });
     tokio::spawn(async move {
         let _ = axum::serve(socket, router)
             .with_graceful_shutdown(async move {
@@ -59,6 +66,7 @@ fn router(state: AppState) -> Router {
         .route("/", get(root))
         .route("/health", get(health))
         .route("/ingest", post(ingest))
+        .route("/ingest/lines", post(ingest_lines))
         .route("/_bulk", post(bulk))
         .route("/{index}/_bulk", post(bulk))
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -74,7 +82,16 @@ async fn root() -> Json<serde_json::Value> {
 }
 
 async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::to_value(&*state.counters).unwrap_or_default())
+    let mut health = serde_json::to_value(&*state.counters).unwrap_or_default();
+    let agents = state
+        .agents
+        .lock()
+        .map(|table| serde_json::to_value(&*table).unwrap_or_default())
+        .unwrap_or_default();
+    if let Some(object) = health.as_object_mut() {
+        object.insert("agents".into(), agents);
+    }
+    Json(health)
 }
 
 /// Splits a body into JSON document texts (one per line, or concatenated, or pretty-printed).
@@ -119,10 +136,7 @@ async fn queue(state: &AppState, texts: Vec<String>) -> Result<usize, Response> 
         Counters::add(&state.counters.received_http, 1);
         if state
             .sender
-            .send(Ingested {
-                text,
-                format: Format::Json,
-            })
+            .send(Ingested::line(text, Format::Json))
             .await
             .is_err()
         {
@@ -150,6 +164,53 @@ async fn ingest(State(state): State<AppState>, body: Bytes) -> Response {
         }
         Err(response) => response,
     }
+}
+
+/// Query of `POST /ingest/lines`.
+#[derive(Debug, serde::Deserialize)]
+struct LinesQuery {
+    /// Parse format (default: detected per line).
+    #[serde(default)]
+    format: Option<String>,
+    /// The host the lines come from, for lines that do not name one (access logs, audit.log).
+    #[serde(default)]
+    host: Option<String>,
+}
+
+/// Raw log lines, one per line of the body (`haidang import` sends plain files so): parsed like
+/// syslog lines, with an optional forced format and a host for lines that carry none.
+async fn ingest_lines(
+    State(state): State<AppState>,
+    axum::extract::Query(query): axum::extract::Query<LinesQuery>,
+    body: Bytes,
+) -> Response {
+    let format = match query.format.as_deref().map(str::parse::<Format>) {
+        None => Format::Auto,
+        Some(Ok(format)) => format,
+        Some(Err(problem)) => return (StatusCode::BAD_REQUEST, problem).into_response(),
+    };
+    let origin = query.host.filter(|host| !host.is_empty()).map(|hostname| {
+        Arc::new(super::Origin {
+            agent_id: String::new(),
+            hostname,
+        })
+    });
+    let text = String::from_utf8_lossy(&body);
+    let mut accepted = 0;
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        Counters::add(&state.counters.received_http, 1);
+        let mut ingested = Ingested::line(line.to_owned(), format);
+        ingested.origin = origin.clone();
+        if state.sender.send(ingested).await.is_err() {
+            return (StatusCode::SERVICE_UNAVAILABLE, "the collector is shutting down").into_response();
+        }
+        accepted += 1;
+    }
+    Json(serde_json::json!({"accepted": accepted, "errors": []})).into_response()
 }
 
 /// The Elasticsearch bulk body: an action line (`index`, `create`; `delete` and `update` are

@@ -1,43 +1,51 @@
 //! `haidang serve`: the collector service.
 //!
 //! ```text
-//! syslog UDP ─┐                        ┌─ matching thread (Normalizer, Scanner) ─┐
-//! syslog TCP ─┼─► bounded queue ──────►┼─ matching thread                        ├─► alert thread
-//! syslog TLS ─┤   (queue_capacity)     └─ ...                                    ┘   (correlator,
-//! HTTP JSON  ─┘                                                                      alerts.jsonl)
+//! agents (mTLS) ─► WAL ─┐
+//! syslog UDP ───────────┤                   ┌─ matching thread ─┐   ┌─► index thread (tantivy)
+//! syslog TCP/TLS ───────┼─► bounded queue ─►┼─ matching thread  ├───┤
+//! HTTP JSON, lines ─────┘  (queue_capacity) └─ ...              ┘   └─► alert thread (correlator,
+//!                                                                        store, alerts.jsonl)
+//! UI listener (TLS): the analysts' API and web UI over the index and the store
 //! ```
 //!
 //! Network inputs run on a small tokio runtime; parsing and matching run on plain threads (they
 //! are CPU work), each with its own scanner. The queue between them is bounded: when it is full,
-//! TCP, TLS and HTTP senders wait (TCP flow control slows the device), and UDP datagrams are dropped
-//! and counted. Memory is bounded by the queue capacity times the longest accepted line. Matches
-//! go to one alert thread, which also runs the correlator (correlations need one ordered view) and
-//! appends alerts to `alerts.jsonl` in the data directory until the alert store exists.
+//! TCP, TLS, HTTP and agent senders wait (TCP flow control slows the device; agents stop getting
+//! acknowledgements), and UDP datagrams are dropped and counted. Memory is bounded by the queue
+//! capacity times the longest accepted line. See `pipeline.rs` for the stages after the queue.
 
+mod agents;
+mod api;
 pub mod config;
 mod http;
+mod pipeline;
 mod syslog;
+mod ui;
 
-use std::collections::HashMap;
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use haidang_detector::{Correlator, Hyperscan, RuleSet};
+use haidang_detector::Hyperscan;
 use haidang_event::Event;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
 pub use config::{ConfigError, ServeConfig};
+pub use ui::UiListener;
 
-use crate::commands::{RuleOptions, correlation_json, rule_json};
-use crate::input::event_to_json;
-use crate::parse::{Format, Normalizer, ParseContext};
+use crate::commands::RuleOptions;
+use crate::index::{Index, IndexConfig, RetentionPolicy};
+use crate::parse::{Format, ParseContext};
+use crate::store::Store;
 use crate::{Inventory, LiveRules};
+
+/// The retention catalogue built into the binary.
+const RETENTION: &str = include_str!("../../../rules/compliance/retention.yml");
 
 /// One record from an input, not yet parsed.
 #[derive(Debug)]
@@ -46,6 +54,44 @@ pub(crate) struct Ingested {
     pub(crate) text: String,
     /// How to parse it.
     pub(crate) format: Format,
+    /// The agent that sent it, for records from agents.
+    pub(crate) origin: Option<Arc<Origin>>,
+    /// Where the agent read it (`file:/var/log/auth.log`, `journald`...).
+    pub(crate) source: Option<String>,
+    /// An event the agent built itself (packet metadata): no parsing needed.
+    pub(crate) event: Option<Box<Event>>,
+    /// Marks the WAL entry done once every event of it is committed to the index.
+    pub(crate) done: Option<Arc<agents::Done>>,
+    /// A stable id (`agent:sequence`) for records from the WAL, so a replay replaces, never
+    /// duplicates.
+    pub(crate) id: Option<String>,
+    /// Replayed from the WAL after a restart.
+    pub(crate) replay: bool,
+}
+
+impl Ingested {
+    /// A line from a syslog or HTTP input.
+    pub(crate) fn line(text: String, format: Format) -> Ingested {
+        Ingested {
+            text,
+            format,
+            origin: None,
+            source: None,
+            event: None,
+            done: None,
+            id: None,
+            replay: false,
+        }
+    }
+}
+
+/// Which agent (or import) a record came from.
+#[derive(Debug)]
+pub(crate) struct Origin {
+    /// The agent's id (empty for imported lines).
+    pub(crate) agent_id: String,
+    /// Its host name, for events that do not name their host.
+    pub(crate) hostname: String,
 }
 
 /// Counters of the running service, shown at `/health`.
@@ -59,6 +105,10 @@ pub struct Counters {
     pub received_tls: AtomicU64,
     /// Over HTTP.
     pub received_http: AtomicU64,
+    /// From agents (durable in the WAL).
+    pub received_agents: AtomicU64,
+    /// Agent records dropped because the WAL already held them (resent after a lost ack).
+    pub agent_duplicates: AtomicU64,
     /// UDP datagrams dropped because the queue was full.
     pub udp_dropped: AtomicU64,
     /// Lines cut at `max_line_bytes`.
@@ -71,6 +121,10 @@ pub struct Counters {
     pub matches: AtomicU64,
     /// Alerts written (detections and correlations).
     pub alerts: AtomicU64,
+    /// Events committed to the index.
+    pub indexed: AtomicU64,
+    /// Batches the index refused.
+    pub index_errors: AtomicU64,
     /// Connections or requests refused or failed (TLS handshakes, bad HTTP bodies).
     pub input_errors: AtomicU64,
 }
@@ -92,6 +146,10 @@ pub struct Addresses {
     pub syslog_tls: Option<SocketAddr>,
     /// HTTP ingest and health.
     pub http: Option<SocketAddr>,
+    /// The agent protocol.
+    pub agents: Option<SocketAddr>,
+    /// The analysts' UI and API.
+    pub ui: Option<SocketAddr>,
 }
 
 /// A running collector.
@@ -103,15 +161,12 @@ pub struct Server {
     stop_watch: Arc<AtomicBool>,
     workers: Vec<std::thread::JoinHandle<()>>,
     alert_thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
+    index_thread: Option<std::thread::JoinHandle<()>>,
+    index: Index,
+    store: Store,
     watcher: Option<std::thread::JoinHandle<()>>,
     alerts_path: PathBuf,
-}
-
-/// What the matching threads hand the alert thread.
-struct Matched {
-    ruleset: Arc<RuleSet<Hyperscan>>,
-    matches: Vec<usize>,
-    event: Event,
+    wal: Option<(std::thread::JoinHandle<()>, Arc<agents::Tracker>, PathBuf)>,
 }
 
 impl Server {
@@ -141,47 +196,81 @@ impl Server {
         let counters = Arc::new(Counters::default());
         let (sender, receiver) = mpsc::channel::<Ingested>(config.queue_capacity.get());
         let receiver = Arc::new(Mutex::new(receiver));
-        let (alert_sender, alert_receiver) = std::sync::mpsc::sync_channel::<Matched>(4096);
+        let (alert_sender, alert_receiver) = std::sync::mpsc::sync_channel::<pipeline::Matched>(4096);
+        let (index_sender, index_receiver) = std::sync::mpsc::sync_channel::<pipeline::ToIndex>(64);
+
+        let store_path = config.data_dir.join("haidang.db");
+        let store = Store::open(&store_path)
+            .with_context(|| format!("cannot open the store {}", store_path.display()))?;
+        let disabled_rules = Arc::new(RwLock::new(store.disabled_rules()?));
+        let retention = match &config.retention {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the retention catalogue {}", path.display()))?;
+                RetentionPolicy::from_yaml(&path.display().to_string(), &text)?
+            }
+            None => RetentionPolicy::from_yaml("rules/compliance/retention.yml (built in)", RETENTION)?,
+        };
+        let index = Index::open(IndexConfig {
+            directory: config.data_dir.join("index"),
+            writer_memory_bytes: config.index_memory_bytes,
+            default_retention_days: retention.default_days,
+        })
+        .with_context(|| {
+            format!(
+                "cannot open the index in {}",
+                config.data_dir.join("index").display()
+            )
+        })?;
+        let index_thread = {
+            let index = index.clone();
+            let counters = Arc::clone(&counters);
+            std::thread::Builder::new()
+                .name("index".into())
+                .spawn(move || pipeline::index_loop(&index, &index_receiver, &retention, &counters))?
+        };
 
         let alerts_path = config.data_dir.join("alerts.jsonl");
         let alert_thread = {
             let path = alerts_path.clone();
-            let counters = Arc::clone(&counters);
-            let live = Arc::clone(&live);
+            let shared = pipeline::AlertShared {
+                live: Arc::clone(&live),
+                counters: Arc::clone(&counters),
+                store: store.clone(),
+                disabled_rules: Arc::clone(&disabled_rules),
+            };
             std::thread::Builder::new()
                 .name("alerts".into())
-                .spawn(move || alert_loop(&path, &live, alert_receiver, &counters))?
+                .spawn(move || pipeline::alert_loop(&path, &shared, &alert_receiver))?
         };
 
-        let context = ParseContext {
-            default_offset: config.default_offset,
-            ..ParseContext::default()
-        };
         let inventory = Arc::new(inventory);
+        let hosts = api::HostTable::default();
+        let shared = Arc::new(pipeline::MatchShared {
+            live: Arc::clone(&live),
+            counters: Arc::clone(&counters),
+            inventory: Arc::clone(&inventory),
+            hosts: Arc::clone(&hosts),
+            ids: Arc::new(pipeline::EventIds::new()),
+            context: ParseContext {
+                default_offset: config.default_offset,
+                ..ParseContext::default()
+            },
+        });
         let mut workers = Vec::new();
-        for index in 0..config.threads.get() {
+        for thread in 0..config.threads.get() {
             let receiver = Arc::clone(&receiver);
-            let live = Arc::clone(&live);
-            let counters = Arc::clone(&counters);
+            let shared = Arc::clone(&shared);
             let alerts = alert_sender.clone();
-            let context = context.clone();
-            let inventory = Arc::clone(&inventory);
+            let index = index_sender.clone();
             workers.push(
                 std::thread::Builder::new()
-                    .name(format!("match-{index}"))
-                    .spawn(move || {
-                        match_loop(
-                            &receiver,
-                            &live,
-                            &counters,
-                            &alerts,
-                            &context,
-                            inventory.as_ref().as_ref(),
-                        )
-                    })?,
+                    .name(format!("match-{thread}"))
+                    .spawn(move || pipeline::match_loop(&receiver, &shared, &alerts, &index))?,
             );
         }
         drop(alert_sender);
+        drop(index_sender);
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -233,12 +322,63 @@ impl Server {
                     .await?,
                 );
             }
-            if let Some(listener) = &config.http {
-                addresses.http =
-                    Some(http::serve(listener, sender.clone(), Arc::clone(&counters), stop.clone()).await?);
+            let table = agents::AgentTable::default();
+            let mut wal = None;
+            if let Some(listener) = &config.agents {
+                let input = agents::serve(
+                    listener,
+                    &config.data_dir,
+                    sender.clone(),
+                    Arc::clone(&counters),
+                    Arc::clone(&table),
+                    stop.clone(),
+                )
+                .await?;
+                addresses.agents = Some(input.address);
+                wal = Some((input.wal_thread, input.tracker, config.data_dir.join("wal")));
             }
-            anyhow::Ok(addresses)
+            if let Some(listener) = &config.http {
+                addresses.http = Some(
+                    http::serve(
+                        listener,
+                        sender.clone(),
+                        Arc::clone(&counters),
+                        Arc::clone(&table),
+                        stop.clone(),
+                    )
+                    .await?,
+                );
+            }
+            if let Some(listener) = &config.ui {
+                let pki = match listener.certificate {
+                    None if listener.tls => {
+                        let names = config
+                            .agents
+                            .as_ref()
+                            .map(|agents| agents.server_names.clone())
+                            .unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into()]);
+                        Some(crate::agents::Pki::load_or_create(
+                            &config.data_dir.join("pki"),
+                            &names,
+                        )?)
+                    }
+                    _ => None,
+                };
+                let state = api::ApiState {
+                    index: index.clone(),
+                    store: store.clone(),
+                    live: Arc::clone(&live),
+                    agents: Arc::clone(&table),
+                    hosts: Arc::clone(&hosts),
+                    inventory: Arc::clone(&inventory),
+                    disabled_rules: Arc::clone(&disabled_rules),
+                    secure_cookie: listener.tls,
+                };
+                addresses.ui = Some(ui::serve(listener, pki.as_ref(), state, stop.clone()).await?);
+            }
+            anyhow::Ok((addresses, wal))
         })?;
+        let (addresses, wal) = addresses;
         drop(sender);
         Ok(Server {
             runtime,
@@ -248,8 +388,12 @@ impl Server {
             stop_watch,
             workers,
             alert_thread: Some(alert_thread),
+            index_thread: Some(index_thread),
+            index,
+            store,
             watcher,
             alerts_path,
+            wal,
         })
     }
 
@@ -268,12 +412,40 @@ impl Server {
         &self.alerts_path
     }
 
+    /// The event index (for tests and tools in the same process).
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// The store (alerts, users, audit).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Stops the inputs, lets the queue drain through matching, and writes the last alerts.
     pub fn shutdown(mut self) -> anyhow::Result<()> {
         let _ = self.stop_inputs.send(true);
         self.runtime.shutdown_timeout(Duration::from_secs(5));
+        let wal = self.wal.take();
+        if let Some((thread, _, _)) = &wal {
+            // Its sessions are gone with the runtime: it ends once its queue is empty.
+            while !thread.is_finished() {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
         for worker in self.workers.drain(..) {
             let _ = worker.join();
+        }
+        // The index thread commits what it holds and releases the WAL entries; then the cursor.
+        if let Some(thread) = self.index_thread.take() {
+            let _ = thread.join();
+        }
+        if let Some((thread, tracker, directory)) = wal {
+            let _ = thread.join();
+            if let Some(cursor) = tracker.cursor() {
+                crate::wal::write_cursor(&directory, cursor)
+                    .with_context(|| format!("cannot write the WAL cursor in {}", directory.display()))?;
+            }
         }
         self.stop_watch.store(true, Ordering::Release);
         if let Some(watcher) = self.watcher.take() {
@@ -285,163 +457,4 @@ impl Server {
             None => Ok(()),
         }
     }
-}
-
-/// A matching thread: takes batches off the queue, parses, enriches and matches them.
-fn match_loop(
-    receiver: &Mutex<mpsc::Receiver<Ingested>>,
-    live: &LiveRules<Hyperscan>,
-    counters: &Counters,
-    alerts: &std::sync::mpsc::SyncSender<Matched>,
-    context: &ParseContext,
-    inventory: Option<&Inventory>,
-) {
-    let Ok((mut generation, ruleset)) = Ok::<_, ()>(live.current()) else {
-        return;
-    };
-    let Ok(mut scanner) = ruleset.scanner() else {
-        return;
-    };
-    let mut normalizers: HashMap<Format, Normalizer> = HashMap::new();
-    let mut batch = Vec::with_capacity(256);
-    let mut events = Vec::new();
-    loop {
-        batch.clear();
-        {
-            let Ok(mut receiver) = receiver.lock() else { return };
-            match receiver.blocking_recv() {
-                Some(first) => batch.push(first),
-                None => break,
-            }
-            while batch.len() < 256 {
-                match receiver.try_recv() {
-                    Ok(next) => batch.push(next),
-                    Err(_) => break,
-                }
-            }
-        }
-        if live.generation() != generation {
-            let (fresh_generation, ruleset) = live.current();
-            if let Ok(fresh) = ruleset.scanner() {
-                scanner = fresh;
-                generation = fresh_generation;
-            }
-        }
-        for record in batch.drain(..) {
-            let normalizer = normalizers.entry(record.format).or_insert_with(|| {
-                Normalizer::new(
-                    record.format,
-                    ParseContext {
-                        received_nanos: now_nanos(),
-                        ..context.clone()
-                    },
-                )
-            });
-            let unparsed_before = normalizer.unparsed;
-            normalizer.push(&record.text, &mut events);
-            Counters::add(&counters.unparsed, normalizer.unparsed - unparsed_before);
-            for mut event in events.drain(..) {
-                Counters::add(&counters.events, 1);
-                if let Some(inventory) = inventory {
-                    inventory.enrich(&mut event);
-                }
-                let mut matches = Vec::new();
-                scanner.scan(&event, &mut matches);
-                if !matches.is_empty() {
-                    Counters::add(&counters.matches, matches.len() as u64);
-                    let matched = Matched {
-                        ruleset: Arc::clone(scanner.ruleset()),
-                        matches,
-                        event,
-                    };
-                    if alerts.send(matched).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    }
-    for normalizer in normalizers.values_mut() {
-        normalizer.finish(&mut events);
-    }
-    for event in events.drain(..) {
-        let mut matches = Vec::new();
-        scanner.scan(&event, &mut matches);
-        if !matches.is_empty() {
-            let _ = alerts.send(Matched {
-                ruleset: Arc::clone(scanner.ruleset()),
-                matches,
-                event,
-            });
-        }
-    }
-}
-
-fn now_nanos() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64
-}
-
-/// The alert thread: writes alerts for reported rules and runs the correlator.
-fn alert_loop(
-    path: &std::path::Path,
-    live: &LiveRules<Hyperscan>,
-    receiver: std::sync::mpsc::Receiver<Matched>,
-    counters: &Counters,
-) -> anyhow::Result<()> {
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot open alerts log {}", path.display()))?;
-    let mut out = std::io::BufWriter::new(file);
-    let (_, mut ruleset) = live.current();
-    let mut correlator = Correlator::new(&ruleset);
-    let write = |out: &mut std::io::BufWriter<std::fs::File>,
-                 mut line: serde_json::Map<String, serde_json::Value>,
-                 event: Option<&Event>|
-     -> anyhow::Result<()> {
-        line.insert("received".into(), crate::parse::format_nanos(now_nanos()).into());
-        if let Some(event) = event {
-            line.insert("event".into(), event_to_json(event));
-        }
-        serde_json::to_writer(&mut *out, &line)?;
-        out.write_all(b"\n")?;
-        Counters::add(&counters.alerts, 1);
-        Ok(())
-    };
-    loop {
-        let matched = match receiver.recv_timeout(Duration::from_millis(200)) {
-            Ok(matched) => matched,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                out.flush()?;
-                continue;
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-        };
-        if !Arc::ptr_eq(&ruleset, &matched.ruleset) {
-            for fired in correlator.flush() {
-                write(&mut out, correlation_json(&ruleset, &fired, None), None)?;
-            }
-            ruleset = Arc::clone(&matched.ruleset);
-            correlator = Correlator::new(&ruleset);
-        }
-        for &rule in &matched.matches {
-            let info = &ruleset.rules()[rule];
-            if info.reported {
-                write(&mut out, rule_json(info), Some(&matched.event))?;
-            }
-        }
-        for fired in correlator.process(&matched.event, &matched.matches) {
-            write(
-                &mut out,
-                correlation_json(&ruleset, &fired, None),
-                Some(&matched.event),
-            )?;
-        }
-    }
-    for fired in correlator.flush() {
-        write(&mut out, correlation_json(&ruleset, &fired, None), None)?;
-    }
-    out.flush()?;
-    Ok(())
 }

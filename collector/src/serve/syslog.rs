@@ -52,7 +52,7 @@ pub(crate) async fn udp(
                 .trim_end_matches(['\n', '\r', '\0'])
                 .to_owned();
             // UDP has no way to slow the sender: a full queue drops the datagram, counted.
-            if let Err(mpsc::error::TrySendError::Full(_)) = sender.try_send(Ingested { text, format }) {
+            if let Err(mpsc::error::TrySendError::Full(_)) = sender.try_send(Ingested::line(text, format)) {
                 Counters::add(&counters.udp_dropped, 1);
             }
         }
@@ -160,7 +160,7 @@ async fn read_frames(
             continue;
         }
         Counters::add(received, 1);
-        if sender.send(Ingested { text, format }).await.is_err() {
+        if sender.send(Ingested::line(text, format)).await.is_err() {
             return;
         }
     }

@@ -32,7 +32,7 @@ fn start(directory: &Path) -> (Server, rustls_pki_types::CertificateDer<'static>
          [inputs.syslog_udp]\nlisten = \"127.0.0.1:0\"\n\
          [inputs.syslog_tcp]\nlisten = \"127.0.0.1:0\"\n\
          [inputs.syslog_tls]\nlisten = \"127.0.0.1:0\"\ncertificate = {certificate:?}\nkey = {key:?}\n\
-         [inputs.http]\nlisten = \"127.0.0.1:0\"\n",
+         [inputs.http]\nlisten = \"127.0.0.1:0\"\n[inputs.agents]\nlisten = \"127.0.0.1:0\"\n[ui]\nlisten = \"127.0.0.1:0\"\n",
         data = directory.join("data").display().to_string(),
         rules = repository().join("rules/haidang").display().to_string(),
         certificate = certificate_path.display().to_string(),
@@ -196,5 +196,54 @@ fn a_malformed_line_becomes_a_raw_event_and_the_stream_goes_on() {
     assert_eq!(counters.events.load(std::sync::atomic::Ordering::Relaxed), 2);
     assert_eq!(counters.unparsed.load(std::sync::atomic::Ordering::Relaxed), 1);
     drop(tcp);
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn import_sends_plain_and_json_files_through_the_pipeline() {
+    use haidang_collector::commands::import::{ImportOptions, import};
+    let directory = tempfile::tempdir().unwrap();
+    let (server, _) = start(directory.path());
+    // A plain file (with a garbage line, kept as a raw event) and a JSON-lines file with a
+    // broken document (reported with its line; the rest is taken).
+    let plain = directory.path().join("auth.log");
+    std::fs::write(
+        &plain,
+        format!("{}garbage that no parser knows\n", sudo_shell("imported-host")),
+    )
+    .unwrap();
+    let json = directory.path().join("events.jsonl");
+    let document = r#"{"@timestamp":"2026-11-20T01:15:00Z","winlog":{"channel":"Security","event_id":1102,"computer_name":"dc01.haiphong.gov.vn","user_data":{"SubjectUserName":"eve"}},"host":{"name":"dc01"}}"#;
+    std::fs::write(&json, format!("{document}\n{{broken\n")).unwrap();
+    let summaries = import(&ImportOptions {
+        collector: server.addresses().http.unwrap().to_string(),
+        files: vec![plain.display().to_string(), json.display().to_string()],
+        format: None,
+        host: None,
+    })
+    .unwrap();
+    assert_eq!(
+        (summaries[0].kind, summaries[0].accepted, summaries[0].errors),
+        ("lines", 2, 0)
+    );
+    assert_eq!((summaries[1].kind, summaries[1].accepted), ("json", 1));
+    assert_eq!(summaries[1].errors, 1, "{:?}", summaries[1]);
+    assert!(
+        summaries[1].error_samples[0].contains("line 2"),
+        "{:?}",
+        summaries[1]
+    );
+    let found = wait_for(server.alerts_path(), |alerts| {
+        !hosts_of(alerts, "Sudo to an Interactive Shell or su").is_empty()
+            && alerts.iter().any(|alert| alert["event"]["host"] == "dc01")
+    });
+    assert_eq!(
+        hosts_of(&found, "Sudo to an Interactive Shell or su"),
+        vec!["imported-host"]
+    );
+    assert_eq!(
+        hosts_of(&found, "Windows Security Event Log Cleared"),
+        vec!["dc01"]
+    );
     server.shutdown().unwrap();
 }

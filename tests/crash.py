@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Crash test of the index: the collector is killed with SIGKILL during ingest and restarted;
+afterwards every event it acknowledged is searchable, once.
+
+    python3 tests/crash.py                          # long form: 60 s, 8 collector kills
+    python3 tests/crash.py --seconds 15 --kills 3   # short form (CI)
+
+An agent ships a growing file (numbered lines, --rate per second) to the collector while the
+collector is SIGKILLed --kills times. Acknowledged means: in the collector's write-ahead log
+(`haidang wal dump`). When the agent has caught up, the test logs in to the analysts' API (HTTPS,
+the collector's own certificate) as an analyst and exports every event of the time range; every
+acknowledged line number must be there exactly once.
+
+Prints one JSON summary line; exits non-zero on any missing or duplicated event.
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fault import ROOT, Process, Writer, free_port  # noqa: E402
+
+
+def wait_for_port(port, process, log, seconds=120):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if process.process.poll() is not None:
+                sys.exit(f"the collector stopped; see {log}")
+            time.sleep(0.2)
+    sys.exit(f"the collector did not start; see {log}")
+
+
+class Api:
+    """The analysts' API over HTTPS, trusting the collector's own certificate."""
+
+    def __init__(self, port):
+        self.base = f"https://127.0.0.1:{port}"
+        self.context = ssl.create_default_context()
+        self.context.check_hostname = False
+        self.context.verify_mode = ssl.CERT_NONE
+        self.cookie = None
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if self.cookie:
+            request.add_header("Cookie", self.cookie)
+        with urllib.request.urlopen(request, context=self.context, timeout=120) as response:
+            cookie = response.headers.get("Set-Cookie")
+            if cookie:
+                self.cookie = cookie.split(";")[0]
+            return response.read().decode()
+
+    def login(self, user, password):
+        self.call("POST", "/api/v1/login", {"username": user, "password": password})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--kills", type=int, default=8)
+    parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--haidang", default=os.path.join(ROOT, "target/debug/haidang"))
+    parser.add_argument("--agent", default=os.path.join(ROOT, "target/debug/haidang-agent"))
+    parser.add_argument("--keep", action="store_true")
+    arguments = parser.parse_args()
+
+    work = tempfile.mkdtemp(prefix="haidang-crash-")
+    logs = os.path.join(work, "logs")
+    os.makedirs(logs)
+    agent_port, ui_port, http_port = free_port(), free_port(), free_port()
+    config = os.path.join(work, "collector.toml")
+    with open(config, "w") as out:
+        out.write(f"""data_dir = "{work}/collector"
+rules = ["{ROOT}/rules/haidang"]
+watch_rules = false
+[inputs.syslog_udp]
+enabled = false
+[inputs.syslog_tcp]
+enabled = false
+[inputs.http]
+listen = "127.0.0.1:{http_port}"
+[inputs.agents]
+listen = "127.0.0.1:{agent_port}"
+[ui]
+listen = "127.0.0.1:{ui_port}"
+""")
+    agent_config = os.path.join(work, "agent.toml")
+    with open(agent_config, "w") as out:
+        out.write(f"""data_dir = "{work}/agent"
+[collector]
+addresses = ["127.0.0.1:{agent_port}"]
+max_backoff_seconds = 1
+[[files]]
+name = "app"
+include = ["{logs}/app.log*"]
+start_at = "beginning"
+""")
+    subprocess.run(
+        [arguments.haidang, "users", "--config", config, "add", "analyst", "--role", "analyst", "--password-stdin"],
+        input="crash-test-password\n", text=True, check=True, capture_output=True,
+    )
+    collector = Process("collector", [arguments.haidang, "serve", "--config", config], f"{work}/collector.log")
+    agent = Process("agent", [arguments.agent, "run", "--config", agent_config], f"{work}/agent.log")
+    collector.start()
+    wait_for_port(agent_port, collector, f"{work}/collector.log")
+    token = subprocess.run([arguments.haidang, "agents", "--config", config, "token"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run([arguments.agent, "enroll", "--token", token, "--config", agent_config],
+                   check=True, capture_output=True)
+    agent.start()
+
+    writer = Writer(logs, arguments.rate, arguments.seconds, arguments.seconds / 2)
+    writer.start()
+    random.seed(331)
+    start = time.monotonic()
+    for moment in sorted(random.uniform(0.1, 0.9) * arguments.seconds for _ in range(arguments.kills)):
+        time.sleep(max(0.0, start + moment - time.monotonic()))
+        collector.kill()
+        time.sleep(random.uniform(0.1, 0.5))
+        collector.start()
+    writer.join()
+    total = writer.written
+
+    # Wait until the agent has nothing pending, then give the index a few commits.
+    status_path = os.path.join(work, "agent", "status.json")
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        try:
+            with open(status_path) as status_file:
+                status = json.load(status_file)
+        except (OSError, ValueError):
+            continue
+        if status["spool"]["pending_records"] == 0 and status["spool"]["acked"] >= total:
+            break
+    time.sleep(4)
+    wait_for_port(ui_port, collector, f"{work}/collector.log")
+
+    acknowledged = set()
+    dump = subprocess.run([arguments.haidang, "wal", "dump", "--config", config],
+                          capture_output=True, text=True, check=True).stdout
+    for line in dump.splitlines():
+        text = json.loads(line).get("line", "")
+        marker = text.find("line=")
+        if marker >= 0:
+            acknowledged.add(int(text[marker + 5: marker + 14]))
+
+    api = Api(ui_port)
+    api.login("analyst", "crash-test-password")
+    exported = api.call("GET", "/api/v1/export?q=*&from=2026-01-01T00:00:00Z&to=now%2B1d")
+    counts = {}
+    for line in exported.splitlines():
+        raw = json.loads(line).get("raw", "")
+        marker = raw.find("line=")
+        if marker >= 0:
+            number = int(raw[marker + 5: marker + 14])
+            counts[number] = counts.get(number, 0) + 1
+    agent.stop()
+    collector.stop()
+
+    missing = sorted(number for number in acknowledged if number not in counts)
+    duplicated = sorted(number for number, count in counts.items() if count > 1)
+    summary = {
+        "seconds": arguments.seconds,
+        "lines_written": total,
+        "collector_kills": arguments.kills,
+        "acknowledged": len(acknowledged),
+        "searchable": len(counts),
+        "missing": len(missing),
+        "duplicated": len(duplicated),
+        "first_missing": missing[:5],
+        "first_duplicated": duplicated[:5],
+    }
+    print(json.dumps(summary))
+    ok = not missing and not duplicated and len(acknowledged) == total
+    if ok and not arguments.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print(f"work directory kept: {work}", file=sys.stderr)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
