@@ -16,9 +16,9 @@ each shipper in turn, alone: a fresh empty log file, the shipper started on it a
 seconds to settle, then a writer appends --line-bytes lines (newline included; each carries its
 number, then firewall-like key=value text, see --padding) at --rate lines per second, steadily,
 for --seconds. The shipper process is sampled every 0.5 s: VmRSS from /proc/PID/status and CPU
-time (utime + stime of all its threads, from /proc/PID/stat). CPU time, not load: the machine may be busy with other work, and only the time the
-shipper itself consumed counts. The window runs from the writer's start until every line has
-reached the collector (or a drain timeout):
+time (utime + stime of all its threads, from /proc/PID/stat). CPU time, not load: the machine may
+be busy with other work, and only the time the shipper itself consumed counts. The window runs
+from the writer's start until every line has reached the collector (or a drain timeout):
 
 - cpu_percent_of_one_core = shipper CPU seconds in the window / wall seconds of the window × 100;
 - peak_rss_mib = the larger of VmHWM (read just before stopping) and the largest VmRSS sample;
@@ -28,10 +28,12 @@ reached the collector (or a drain timeout):
 Delivery checks: for haidang-agent, `haidang wal dump` after the run (every line number exactly
 once); for syslog shippers, the collector's `received_tcp` counter at /health (delta over the run).
 
-Shippers run unprivileged-ish and self-contained: their own configuration, work directory and pid
-file under a temporary directory, in the foreground; rsyslog loads only imfile (inotify mode, the
-default) and omfwd (TCP to the collector's syslog input): no imuxsock, no imklog, no system log
-socket. syslog-ng likewise uses only a file() source and a network() TCP destination.
+Shippers are self-contained and touch no system path: each runs in the foreground as the invoking
+user, with its own configuration, work directory and pid file under a temporary directory (which
+also holds copies of our two binaries, so a rebuild during the run changes nothing). rsyslog loads
+only imfile (inotify mode, its default) and omfwd (TCP to the collector's syslog input): no
+imuxsock, no imklog, no system log socket. syslog-ng uses only a file() source and a network()
+TCP destination.
 
 Prints one JSON line per shipper and exits non-zero if a shipper lost or duplicated lines or
 haidang-agent missed a target.
@@ -171,7 +173,8 @@ def paddings(kind, line_bytes):
         parts = []
         while sum(len(part) + 1 for part in parts) < line_bytes:
             parts.append(generator.choice([
-                lambda: f"src=10.{generator.randrange(256)}.{generator.randrange(256)}.{generator.randrange(1, 255)}",
+                lambda: f"src=10.{generator.randrange(256)}.{generator.randrange(256)}"
+                        f".{generator.randrange(1, 255)}",
                 lambda: f"dst=203.113.{generator.randrange(256)}.{generator.randrange(1, 255)}",
                 lambda: f"sport={generator.randrange(1024, 65536)}",
                 lambda: f"dport={generator.choice([22, 53, 80, 443, 3389, 8080])}",
@@ -496,7 +499,8 @@ def measure(shipper, collector, arguments, logs):
         "cpu_percent_while_writing": round(writing_percent, 2),
         "threads": threads,
         "disk_write_mib": round(disk_write / 2**20, 1),
-        "machine_busy_percent_of_all_cores": round(100.0 * (end_busy - start_busy) / max(1, end_total - start_total), 1),
+        "machine_busy_percent_of_all_cores":
+            round(100.0 * (end_busy - start_busy) / max(1, end_total - start_total), 1),
         "samples": len(window),
     }
     if arguments.samples:
@@ -512,12 +516,13 @@ def measure(shipper, collector, arguments, logs):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--rate", type=int, default=5000, help="lines per second")
     parser.add_argument("--line-bytes", type=int, default=200, help="bytes per line, newline included")
     parser.add_argument("--padding", choices=["text", "x"], default="text",
-                        help="what fills each line after its number (see paddings())")
+                        help="after each line's number: key=value text (default) or one repeated character")
     parser.add_argument("--haidang", default=os.path.join(ROOT, "target/release/haidang"))
     parser.add_argument("--agent", default=os.path.join(ROOT, "target/release/haidang-agent"))
     parser.add_argument("--rsyslogd", default=shutil.which("rsyslogd") or "/usr/sbin/rsyslogd")

@@ -5,9 +5,10 @@ afterwards every event it acknowledged is searchable, once.
     python3 tests/crash.py                          # long form: 60 s, 8 collector kills
     python3 tests/crash.py --seconds 15 --kills 3   # short form (CI)
 
-An agent ships a growing file (numbered lines, --rate per second) to the collector while the
-collector is SIGKILLed --kills times. Acknowledged means: in the collector's write-ahead log
-(`haidang wal dump`). When the agent has caught up, the test logs in to the analysts' API (HTTPS,
+An agent ships a growing file (numbered lines, --rate per second) to the collector, and an HTTP
+client posts numbered lines to `/ingest/lines`, while the collector is SIGKILLed --kills times.
+Acknowledged means: for the agent, in the collector's write-ahead log (`haidang wal dump`); for
+HTTP, answered 200 (a request that failed is not counted, and is not sent again). When the agent has caught up, the test logs in to the analysts' API (HTTPS,
 the collector's own certificate) as an analyst and exports every event of the time range; every
 acknowledged line number must be there exactly once.
 
@@ -24,6 +25,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -68,6 +70,37 @@ class Api:
 
     def login(self, user, password):
         self.call("POST", "/api/v1/login", {"username": user, "password": password})
+
+
+class HttpSender(threading.Thread):
+    """Posts batches of numbered lines; remembers the numbers of the batches answered 200."""
+
+    def __init__(self, port, seconds):
+        super().__init__(daemon=True)
+        self.port, self.seconds = port, seconds
+        self.acknowledged = set()
+        self.failed = 0
+
+    def run(self):
+        start = time.monotonic()
+        number = 0
+        while time.monotonic() - start < self.seconds:
+            numbers = range(number, number + 50)
+            number += 50
+            body = "".join(f"2026-11-27T10:00:00+07:00 web02 app[2]: http={n:09d}\n" for n in numbers).encode()
+            request = urllib.request.Request(f"http://127.0.0.1:{self.port}/ingest/lines", data=body, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    if response.status == 200:
+                        self.acknowledged.update(numbers)
+            except OSError:
+                self.failed += 1
+            time.sleep(0.05)
+
+
+def numbers_after(text, marker):
+    position = text.find(marker)
+    return int(text[position + len(marker): position + len(marker) + 9]) if position >= 0 else None
 
 
 def main():
@@ -127,6 +160,8 @@ start_at = "beginning"
 
     writer = Writer(logs, arguments.rate, arguments.seconds, arguments.seconds / 2)
     writer.start()
+    http = HttpSender(http_port, arguments.seconds)
+    http.start()
     random.seed(331)
     start = time.monotonic()
     for moment in sorted(random.uniform(0.1, 0.9) * arguments.seconds for _ in range(arguments.kills)):
@@ -135,6 +170,7 @@ start_at = "beginning"
         time.sleep(random.uniform(0.1, 0.5))
         collector.start()
     writer.join()
+    http.join()
     total = writer.written
 
     # Wait until the agent has nothing pending, then give the index a few commits.
@@ -164,18 +200,20 @@ start_at = "beginning"
     api = Api(ui_port)
     api.login("analyst", "crash-test-password")
     exported = api.call("GET", "/api/v1/export?q=*&from=2026-01-01T00:00:00Z&to=now%2B1d")
-    counts = {}
+    counts, http_counts = {}, {}
     for line in exported.splitlines():
         raw = json.loads(line).get("raw", "")
-        marker = raw.find("line=")
-        if marker >= 0:
-            number = int(raw[marker + 5: marker + 14])
-            counts[number] = counts.get(number, 0) + 1
+        for marker, table in (("line=", counts), ("http=", http_counts)):
+            number = numbers_after(raw, marker)
+            if number is not None:
+                table[number] = table.get(number, 0) + 1
     agent.stop()
     collector.stop()
 
     missing = sorted(number for number in acknowledged if number not in counts)
     duplicated = sorted(number for number, count in counts.items() if count > 1)
+    http_missing = sorted(number for number in http.acknowledged if number not in http_counts)
+    http_duplicated = sorted(number for number, count in http_counts.items() if count > 1)
     summary = {
         "seconds": arguments.seconds,
         "lines_written": total,
@@ -186,9 +224,14 @@ start_at = "beginning"
         "duplicated": len(duplicated),
         "first_missing": missing[:5],
         "first_duplicated": duplicated[:5],
+        "http_acknowledged": len(http.acknowledged),
+        "http_failed_requests": http.failed,
+        "http_missing": len(http_missing),
+        "http_duplicated": len(http_duplicated),
     }
     print(json.dumps(summary))
-    ok = not missing and not duplicated and len(acknowledged) == total
+    ok = (not missing and not duplicated and len(acknowledged) == total
+          and not http_missing and not http_duplicated and http.acknowledged)
     if ok and not arguments.keep:
         shutil.rmtree(work, ignore_errors=True)
     else:

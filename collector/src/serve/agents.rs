@@ -139,39 +139,37 @@ impl Drop for Done {
 }
 
 /// A batch on its way to the WAL thread.
-struct Request {
+pub(crate) struct Request {
     agent_id: String,
     origin: Arc<Origin>,
     batch: Batch,
+    /// Number the batch after the producer's last sequence (local inputs), instead of
+    /// deduplicating by the numbers it carries (agents).
+    assign: bool,
     reply: oneshot::Sender<Result<u64, String>>,
 }
 
-/// The agent input, started.
-pub(crate) struct AgentInput {
-    /// Where it listens.
-    pub(crate) address: SocketAddr,
-    /// The WAL thread (ends when every session has ended and the input stopped).
-    pub(crate) wal_thread: std::thread::JoinHandle<()>,
+/// The write-ahead log, open, with its thread running.
+pub(crate) struct WalInput {
+    /// Where batches are submitted (the agent listener and the HTTP input hold clones).
+    pub(crate) requests: std::sync::mpsc::SyncSender<Request>,
+    /// The WAL thread (ends when every holder of `requests` has dropped it).
+    pub(crate) thread: std::thread::JoinHandle<()>,
     /// Where the pipeline is in the WAL.
     pub(crate) tracker: Arc<Tracker>,
 }
 
-/// Opens the WAL, replays what the pipeline had not finished, binds the listener and starts
-/// accepting agents.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn serve(
-    listener: &Listener,
+/// The agent id the HTTP input's batches are written under (never an enrolled agent's id, which
+/// is `<hostname>-<hex>`).
+pub(crate) const HTTP_PRODUCER: &str = "http";
+
+/// Opens the WAL, starts its thread, and replays what the pipeline had not finished.
+pub(crate) fn open_wal(
     data_dir: &std::path::Path,
     sender: mpsc::Sender<Ingested>,
     counters: Arc<Counters>,
     table: AgentTable,
-    stop: watch::Receiver<bool>,
-) -> anyhow::Result<AgentInput> {
-    let pki = Pki::load_or_create(&data_dir.join("pki"), &listener.server_names)?;
-    let registry = Arc::new(RegistryCache {
-        file: RegistryFile::new(data_dir),
-        state: Mutex::new((None, Registry::default())),
-    });
+) -> anyhow::Result<WalInput> {
     let wal_directory = data_dir.join("wal");
     let wal = Wal::open(&wal_directory)
         .with_context(|| format!("cannot open the WAL in {}", wal_directory.display()))?;
@@ -179,12 +177,9 @@ pub(crate) async fn serve(
     let replay = wal::read_from(&wal_directory, cursor)?;
     let tracker = Arc::new(Tracker::default());
     tracker.set_end(wal.end());
-
     let (requests, receiver) = std::sync::mpsc::sync_channel::<Request>(1024);
-    let wal_thread = {
+    let thread = {
         let tracker = Arc::clone(&tracker);
-        let counters = Arc::clone(&counters);
-        let table = Arc::clone(&table);
         std::thread::Builder::new().name("wal".into()).spawn(move || {
             wal_loop(
                 wal,
@@ -198,7 +193,56 @@ pub(crate) async fn serve(
             )
         })?
     };
+    Ok(WalInput {
+        requests,
+        thread,
+        tracker,
+    })
+}
 
+/// Writes records from a local input (HTTP) to the WAL under [`HTTP_PRODUCER`], numbered by the
+/// WAL thread, and waits until they are durable.
+pub(crate) async fn submit_local(
+    requests: &std::sync::mpsc::SyncSender<Request>,
+    records: &[wire::Record],
+) -> anyhow::Result<()> {
+    let batch = Batch::compress(0, records)?;
+    let (reply, answer) = oneshot::channel();
+    let request = Request {
+        agent_id: HTTP_PRODUCER.to_owned(),
+        origin: Arc::new(Origin {
+            agent_id: String::new(),
+            hostname: String::new(),
+        }),
+        batch,
+        assign: true,
+        reply,
+    };
+    let requests = requests.clone();
+    tokio::task::spawn_blocking(move || requests.send(request))
+        .await?
+        .map_err(|_| anyhow::anyhow!("the collector is shutting down"))?;
+    answer
+        .await
+        .map_err(|_| anyhow::anyhow!("the collector is shutting down"))?
+        .map_err(|error| anyhow::anyhow!(error))?;
+    Ok(())
+}
+
+/// Binds the agent listener and starts accepting agents; their batches go to the WAL.
+pub(crate) async fn serve(
+    listener: &Listener,
+    data_dir: &std::path::Path,
+    requests: std::sync::mpsc::SyncSender<Request>,
+    counters: Arc<Counters>,
+    table: AgentTable,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<SocketAddr> {
+    let pki = Pki::load_or_create(&data_dir.join("pki"), &listener.server_names)?;
+    let registry = Arc::new(RegistryCache {
+        file: RegistryFile::new(data_dir),
+        state: Mutex::new((None, Registry::default())),
+    });
     let acceptor = acceptor(&pki)?;
     let socket = TcpListener::bind(listener.address)
         .await
@@ -236,11 +280,7 @@ pub(crate) async fn serve(
             });
         }
     });
-    Ok(AgentInput {
-        address,
-        wal_thread,
-        tracker,
-    })
+    Ok(address)
 }
 
 struct Shared {
@@ -414,6 +454,7 @@ async fn submit(
             raw_len: 0,
             compressed: Vec::new(),
         }),
+        assign: false,
         reply,
     };
     let requests = shared.requests.clone();
@@ -512,6 +553,7 @@ fn wal_loop(
             })
         }));
         forward(
+            &entry.agent_id,
             &entry.batch,
             &origin,
             tracker.start(position),
@@ -541,10 +583,13 @@ fn wal_loop(
         let mut pending: HashMap<String, u64> = HashMap::new();
         let mut entries = Vec::new();
         let mut kept = Vec::with_capacity(group.len());
-        for request in group {
+        for mut request in group {
             let last = *pending
                 .entry(request.agent_id.clone())
                 .or_insert_with(|| wal.last_sequence(&request.agent_id));
+            if request.assign {
+                request.batch.first_sequence = last + 1;
+            }
             let batch = &request.batch;
             if batch.count == 0 || batch.last_sequence() <= last {
                 if batch.count > 0 {
@@ -614,7 +659,15 @@ fn wal_loop(
         }
         for (index, origin) in to_forward {
             let done = tracker.start(positions[index]);
-            forward(&entries[index].batch, &origin, done, false, sender, counters);
+            forward(
+                &entries[index].agent_id,
+                &entries[index].batch,
+                &origin,
+                done,
+                false,
+                sender,
+                counters,
+            );
         }
     }
     save_cursor(directory, tracker, &mut last_cursor);
@@ -639,6 +692,7 @@ fn trim(batch: &Batch, last: u64) -> Result<Batch, wire::WireError> {
 
 /// Sends a durable batch's records to the pipeline, waiting while its queue is full.
 fn forward(
+    producer: &str,
     batch: &Batch,
     origin: &Arc<Origin>,
     done: Arc<Done>,
@@ -647,8 +701,24 @@ fn forward(
     counters: &Counters,
 ) {
     let Ok(records) = batch.records() else { return };
-    Counters::add(&counters.received_agents, records.len() as u64);
+    let local = producer == HTTP_PRODUCER;
+    if !local {
+        Counters::add(&counters.received_agents, records.len() as u64);
+    }
+    let mut hosts: HashMap<String, Arc<Origin>> = HashMap::new();
     for (position, record) in records.into_iter().enumerate() {
+        // Local (HTTP) records name their host, if any, in their source: `http host=web01`.
+        let origin = if local {
+            let hostname = record.source.strip_prefix("http host=").unwrap_or_default();
+            Arc::clone(hosts.entry(hostname.to_owned()).or_insert_with(|| {
+                Arc::new(Origin {
+                    agent_id: String::new(),
+                    hostname: hostname.to_owned(),
+                })
+            }))
+        } else {
+            Arc::clone(origin)
+        };
         let sequence = batch.first_sequence + position as u64;
         let (text, format, event) = match record.body {
             Body::Line { text, format } => {
@@ -663,11 +733,11 @@ fn forward(
         let ingested = Ingested {
             text,
             format,
-            origin: Some(Arc::clone(origin)),
-            source: Some(record.source),
+            origin: Some(origin),
+            source: (!local).then_some(record.source),
             event,
             done: Some(Arc::clone(&done)),
-            id: Some(format!("{}:{sequence}", origin.agent_id)),
+            id: Some(format!("{producer}:{sequence}")),
             replay,
         };
         if sender.blocking_send(ingested).is_err() {

@@ -4,7 +4,8 @@
 //! asks before sending), `POST /ingest/lines?format=F&host=H` (raw log lines, as `haidang import`
 //! sends plain files) and `GET /health` (the counters).
 //!
-//! A request is answered once all its documents are queued; while the queue is full the request
+//! A request is answered once all its documents are durable in the write-ahead log (so an
+//! answered request survives a crash of the collector); while the pipeline is full the request
 //! waits, which slows the sender. Malformed documents are counted and reported in the response;
 //! the others of the request are still taken.
 
@@ -18,18 +19,23 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
+use haidang_event::wire::{Body, Record};
+
+use super::Counters;
 use super::config::Listener;
-use super::{Counters, Ingested};
 use crate::parse::Format;
+
+/// Most raw bytes in one WAL batch from this input.
+const BATCH_BYTES: usize = 4 << 20;
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 64 << 20;
 
 #[derive(Clone)]
 struct AppState {
-    sender: mpsc::Sender<Ingested>,
+    wal: std::sync::mpsc::SyncSender<super::agents::Request>,
     counters: Arc<Counters>,
     agents: super::agents::AgentTable,
 }
@@ -37,7 +43,7 @@ struct AppState {
 /// Binds the HTTP input and starts serving.
 pub(crate) async fn serve(
     listener: &Listener,
-    sender: mpsc::Sender<Ingested>,
+    wal: std::sync::mpsc::SyncSender<super::agents::Request>,
     counters: Arc<Counters>,
     agents: super::agents::AgentTable,
     mut stop: watch::Receiver<bool>,
@@ -47,7 +53,7 @@ pub(crate) async fn serve(
         .with_context(|| format!("cannot listen for HTTP on {}", listener.address))?;
     let address = socket.local_addr()?;
     let router = router(AppState {
-        sender,
+        wal,
         counters,
         agents,
     });
@@ -130,20 +136,60 @@ fn documents(body: &[u8]) -> (Vec<String>, Vec<String>) {
     (documents, errors)
 }
 
-async fn queue(state: &AppState, texts: Vec<String>) -> Result<usize, Response> {
-    let count = texts.len();
-    for text in texts {
-        Counters::add(&state.counters.received_http, 1);
-        if state
-            .sender
-            .send(Ingested::line(text, Format::Json))
-            .await
-            .is_err()
-        {
-            return Err((StatusCode::SERVICE_UNAVAILABLE, "the collector is shutting down").into_response());
+/// Writes records to the WAL and waits until they are durable: only then does the sender get
+/// its answer. Large requests are cut into batches of at most [`BATCH_BYTES`].
+async fn durable(state: &AppState, records: Vec<Record>) -> Result<usize, Response> {
+    let count = records.len();
+    let mut start = 0;
+    while start < records.len() {
+        let mut end = start;
+        let mut bytes = 0;
+        while end < records.len() && (end == start || bytes < BATCH_BYTES) {
+            bytes += record_bytes(&records[end]);
+            end += 1;
         }
+        if let Err(error) = super::agents::submit_local(&state.wal, &records[start..end]).await {
+            eprintln!("haidang: http ingest: {error:#}");
+            return Err((
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the collector could not store the events",
+            )
+                .into_response());
+        }
+        start = end;
     }
     Ok(count)
+}
+
+fn record_bytes(record: &Record) -> usize {
+    match &record.body {
+        Body::Line { text, .. } => text.len() + 64,
+        Body::Event(_) => 1024,
+    }
+}
+
+/// A record of the HTTP input.
+fn record(text: String, format: Option<&str>, host: Option<&str>) -> Record {
+    Record {
+        observed_nanos: time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64,
+        source: match host {
+            Some(host) => format!("http host={host}"),
+            None => "http".to_owned(),
+        },
+        body: Body::Line {
+            text,
+            format: format.map(str::to_owned),
+        },
+    }
+}
+
+async fn queue(state: &AppState, texts: Vec<String>) -> Result<usize, Response> {
+    Counters::add(&state.counters.received_http, texts.len() as u64);
+    let records = texts
+        .into_iter()
+        .map(|text| record(text, Some("json"), None))
+        .collect();
+    durable(state, records).await
 }
 
 async fn ingest(State(state): State<AppState>, body: Bytes) -> Response {
@@ -189,28 +235,22 @@ async fn ingest_lines(
         Some(Ok(format)) => format,
         Some(Err(problem)) => return (StatusCode::BAD_REQUEST, problem).into_response(),
     };
-    let origin = query.host.filter(|host| !host.is_empty()).map(|hostname| {
-        Arc::new(super::Origin {
-            agent_id: String::new(),
-            hostname,
-        })
-    });
+    let host = query
+        .host
+        .filter(|host| !host.is_empty() && !host.contains(char::is_whitespace));
+    let format = (format != Format::Auto).then(|| query.format.clone()).flatten();
     let text = String::from_utf8_lossy(&body);
-    let mut accepted = 0;
-    for line in text.lines() {
-        let line = line.trim_end_matches('\r');
-        if line.is_empty() {
-            continue;
-        }
-        Counters::add(&state.counters.received_http, 1);
-        let mut ingested = Ingested::line(line.to_owned(), format);
-        ingested.origin = origin.clone();
-        if state.sender.send(ingested).await.is_err() {
-            return (StatusCode::SERVICE_UNAVAILABLE, "the collector is shutting down").into_response();
-        }
-        accepted += 1;
+    let records: Vec<Record> = text
+        .lines()
+        .map(|line| line.trim_end_matches('\r'))
+        .filter(|line| !line.is_empty())
+        .map(|line| record(line.to_owned(), format.as_deref(), host.as_deref()))
+        .collect();
+    Counters::add(&state.counters.received_http, records.len() as u64);
+    match durable(&state, records).await {
+        Ok(accepted) => Json(serde_json::json!({"accepted": accepted, "errors": []})).into_response(),
+        Err(response) => response,
     }
-    Json(serde_json::json!({"accepted": accepted, "errors": []})).into_response()
 }
 
 /// The Elasticsearch bulk body: an action line (`index`, `create`; `delete` and `update` are

@@ -323,25 +323,19 @@ impl Server {
                 );
             }
             let table = agents::AgentTable::default();
-            let mut wal = None;
+            // The WAL takes agent batches and HTTP requests; both are answered once durable.
+            let wal_input = agents::open_wal(
+                &config.data_dir,
+                sender.clone(),
+                Arc::clone(&counters),
+                Arc::clone(&table),
+            )?;
             if let Some(listener) = &config.agents {
-                let input = agents::serve(
-                    listener,
-                    &config.data_dir,
-                    sender.clone(),
-                    Arc::clone(&counters),
-                    Arc::clone(&table),
-                    stop.clone(),
-                )
-                .await?;
-                addresses.agents = Some(input.address);
-                wal = Some((input.wal_thread, input.tracker, config.data_dir.join("wal")));
-            }
-            if let Some(listener) = &config.http {
-                addresses.http = Some(
-                    http::serve(
+                addresses.agents = Some(
+                    agents::serve(
                         listener,
-                        sender.clone(),
+                        &config.data_dir,
+                        wal_input.requests.clone(),
                         Arc::clone(&counters),
                         Arc::clone(&table),
                         stop.clone(),
@@ -349,6 +343,20 @@ impl Server {
                     .await?,
                 );
             }
+            if let Some(listener) = &config.http {
+                addresses.http = Some(
+                    http::serve(
+                        listener,
+                        wal_input.requests.clone(),
+                        Arc::clone(&counters),
+                        Arc::clone(&table),
+                        stop.clone(),
+                    )
+                    .await?,
+                );
+            }
+            // Only the inputs hold the WAL's request channel now: when they stop, it ends.
+            let wal = Some((wal_input.thread, wal_input.tracker, config.data_dir.join("wal")));
             if let Some(listener) = &config.ui {
                 let pki = match listener.certificate {
                     None if listener.tls => {
