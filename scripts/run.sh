@@ -18,9 +18,15 @@ mkdir -p "$data/agent"
 
 ./target/release/haidang serve "$@" &
 collector=$!
-trap 'kill $collector ${agent:-} 2>/dev/null; wait' EXIT INT TERM
+stop() {
+  kill ${agent:-} $collector 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
+# Wait for the collector (its HTTP port answers once every input is up).
 for _ in $(seq 1 100); do
-  (exec 3<>/dev/tcp/127.0.0.1/5044) 2>/dev/null && break
+  (exec 3<>/dev/tcp/127.0.0.1/8514) 2>/dev/null && break
   kill -0 $collector 2>/dev/null || { echo "run: the collector stopped" >&2; exit 1; }
   sleep 0.2
 done
