@@ -513,7 +513,10 @@ fn serve(config: Option<PathBuf>) -> anyhow::Result<bool> {
             "agents (mutual TLS; `haidang agents token` to enroll one)",
             addresses.agents,
         ),
-        ("web UI and API (https; `haidang users add` for accounts)", addresses.ui),
+        (
+            "web UI and API (https; `haidang users add` for accounts)",
+            addresses.ui,
+        ),
     ] {
         if let Some(address) = address {
             listening.push(format!("  {name}: {address}"));
