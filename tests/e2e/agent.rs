@@ -266,7 +266,7 @@ fn a_token_for_another_collector_is_not_trusted() {
 }
 
 #[test]
-fn the_agent_ships_a_file_and_resumes_after_a_restart() {
+fn the_agent_fails_over_ships_a_file_and_resumes_after_a_restart() {
     let directory = tempfile::tempdir().unwrap();
     let (server, config) = start(directory.path());
     let agent_dir = directory.path().join("agent");
@@ -281,10 +281,16 @@ fn the_agent_ships_a_file_and_resumes_after_a_restart() {
             .collect::<String>(),
     )
     .unwrap();
+    // The first collector address answers nothing: the agent fails over to the second.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let agent_config = format!(
-        "data_dir = {data:?}\n[collector]\naddresses = [{address:?}]\n\
+        "data_dir = {data:?}\n[collector]\naddresses = [{dead:?}, {address:?}]\nmax_backoff_seconds = 1\n\
          [[files]]\nname = \"app\"\ninclude = [{include:?}]\nstart_at = \"beginning\"\n",
         data = agent_dir.display().to_string(),
+        dead = dead.to_string(),
         address = server.addresses().agents.unwrap().to_string(),
         include = format!("{}/app.log*", logs.display()),
     );
@@ -320,5 +326,61 @@ fn the_agent_ships_a_file_and_resumes_after_a_restart() {
     texts.sort_by_key(|text| text[5..].parse::<u32>().unwrap());
     let expected: Vec<String> = (0..150).map(|index| format!("line {index}")).collect();
     assert_eq!(texts, expected);
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn a_reload_takes_new_sources_and_keeps_the_old_ones_places() {
+    let directory = tempfile::tempdir().unwrap();
+    let (server, config) = start(directory.path());
+    let agent_dir = directory.path().join("agent");
+    enroll(&server, &config, &agent_dir);
+    let logs = directory.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("a.log"), "a 1\na 2\n").unwrap();
+    let write_config = |includes: &str| {
+        let text = format!(
+            "data_dir = {data:?}\n[collector]\naddresses = [{address:?}]\n\
+             [[files]]\nname = \"app\"\ninclude = [{includes}]\nstart_at = \"beginning\"\n",
+            data = agent_dir.display().to_string(),
+            address = server.addresses().agents.unwrap().to_string(),
+        );
+        let path = directory.path().join("agent.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let a = format!("{:?}", logs.join("a.log").display().to_string());
+    let b = format!("{:?}", logs.join("b.log").display().to_string());
+    let path = write_config(&a);
+    let agent_config = haidang_agent::config::AgentConfig::load(&path).unwrap();
+    let signals = haidang_agent::run::Signals::default();
+    let (stop, reload) = (Arc::clone(&signals.stop), Arc::clone(&signals.reload));
+    let thread = std::thread::spawn(move || haidang_agent::run::run(agent_config, Some(path), &signals));
+    wait_until("a.log is shipped", || wal_lines(&config).len() == 2);
+
+    // SIGHUP with a broken file keeps the running configuration.
+    std::fs::write(directory.path().join("agent.toml"), "colour = 1\n").unwrap();
+    reload.store(true, Ordering::Release);
+    std::thread::sleep(Duration::from_millis(500));
+    // SIGHUP with b.log added: b.log is read, a.log is not read again.
+    write_config(&format!("{a}, {b}"));
+    std::fs::write(logs.join("b.log"), "b 1\n").unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(logs.join("a.log"))
+        .and_then(|mut file| std::io::Write::write_all(&mut file, b"a 3\n"))
+        .unwrap();
+    reload.store(true, Ordering::Release);
+    wait_until("b.log and the new a.log line are shipped", || {
+        wal_lines(&config).len() == 4
+    });
+    stop.store(true, Ordering::Release);
+    thread.join().unwrap().unwrap();
+    let mut texts: Vec<String> = wal_lines(&config)
+        .iter()
+        .map(|line| line["line"].as_str().unwrap().to_owned())
+        .collect();
+    texts.sort();
+    assert_eq!(texts, ["a 1", "a 2", "a 3", "b 1"]);
     server.shutdown().unwrap();
 }
