@@ -11,7 +11,12 @@
 //! |-|-|-|-|-|-|
 //! | raw | its words, in order | per word; words split at punctuation must follow each other | words in order | error | a word |
 //! | keyword | the exact value | the whole value | the exact value | text order | has one |
-//! | event field | the exact value, or its words in a longer value, or the same number | the whole value, or one word | exact value or words in order | numbers when both ends are, else text order | has one |
+//! | event field | the exact value, or its words in a longer value, or the same number | the whole value, or the words of a long value | exact value or words in order | numbers when both ends are, else text order | has one |
+//!
+//! Long values (over [`super::schema::MAX_EXACT_BYTES`], or text with spaces over
+//! [`super::schema::MAX_EXACT_TEXT_BYTES`]) are indexed by their words only: they match word
+//! queries and single-word wildcards, not whole-value ones. Queries on `message` also search the
+//! raw line, where its words are indexed ([`super::schema::MESSAGE_FIELDS`]).
 //! | time | RFC 3339 instant or a whole day `2026-11-20` or nanoseconds | error | same | the instants | every event |
 
 use std::ops::Bound;
@@ -25,7 +30,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 
 use super::query::{Node, Part, Pattern, Text};
-use super::schema::{IndexSchema, numeric_text};
+use super::schema::{IndexSchema, MESSAGE_FIELDS, numeric_text};
 use super::{IndexError, Scope};
 
 /// Nanoseconds per day.
@@ -271,6 +276,11 @@ impl Compiler<'_> {
         if !words.is::<EmptyQuery>() {
             clauses.push((Occur::Should, words));
         }
+        if MESSAGE_FIELDS.contains(&path) {
+            // Its words may be indexed in the raw line only (see `MESSAGE_FIELDS`).
+            let raw = self.words_query(text, &|token| Term::from_field_text(schema.raw, token));
+            clauses.push((Occur::Should, self.with_field(path, raw, position)?));
+        }
         if let Some(number) = numeric_text(text) {
             let mut term = Term::from_field_json_path(schema.fields_num, path, true);
             match number {
@@ -304,21 +314,30 @@ impl Compiler<'_> {
             &format!("(?i:{})", wildcard_regex(pattern, false)),
             position,
         )?;
-        // One word of a longer value, when the pattern stays within a word.
-        let word_pattern = lowercase(pattern);
-        if split_words(&word_pattern).len() != 1 {
-            return Ok(whole);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, whole)];
+        if MESSAGE_FIELDS.contains(&path) {
+            let raw = self.raw_wildcard(pattern, position)?;
+            clauses.push((Occur::Should, self.with_field(path, raw, position)?));
         }
-        let word = regex_query(
-            schema.fields_text,
-            &json_prefix(schema.fields_text, path),
-            &wildcard_regex(&word_pattern, false),
-            position,
-        )?;
-        Ok(Box::new(BooleanQuery::new(vec![
-            (Occur::Should, whole),
-            (Occur::Should, word),
-        ])))
+        // Words of a long value: the one word, or all the words where the pattern has punctuation
+        // (in any order: tantivy has no regex phrases over JSON fields).
+        let prefix = json_prefix(schema.fields_text, path);
+        let mut words = Vec::new();
+        for word in split_words(&lowercase(pattern)) {
+            let regex = regex_query(
+                schema.fields_text,
+                &prefix,
+                &wildcard_regex(&word, false),
+                position,
+            )?;
+            words.push((Occur::Must, regex));
+        }
+        match words.len() {
+            0 => {}
+            1 => clauses.extend(words.into_iter().map(|(_, query)| (Occur::Should, query))),
+            _ => clauses.push((Occur::Should, Box::new(BooleanQuery::new(words)))),
+        }
+        Ok(Box::new(BooleanQuery::new(clauses)))
     }
 
     /// A wildcard over the raw line's words: a pattern with punctuation inside matches words that
@@ -444,13 +463,37 @@ impl Compiler<'_> {
             Target::Raw => regex_query(schema.raw, "", "(?s:.*)", position),
             Target::Grade => Ok(Box::new(ExistsQuery::new("grade".into(), false))),
             Target::Keyword(_, schema_name) => Ok(Box::new(ExistsQuery::new(schema_name.into(), false))),
-            Target::Json(path) => regex_query(
-                schema.fields,
-                &json_prefix(schema.fields, path),
-                "(?s:.*)",
-                position,
-            ),
+            Target::Json(path) => {
+                let whole = regex_query(
+                    schema.fields,
+                    &json_prefix(schema.fields, path),
+                    "(?s:.*)",
+                    position,
+                )?;
+                let long = TermQuery::new(
+                    Term::from_field_text(schema.present, path),
+                    IndexRecordOption::Basic,
+                );
+                Ok(Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, whole),
+                    (Occur::Should, Box::new(long)),
+                ])))
+            }
         }
+    }
+
+    /// `query` among events that have the event field `path`.
+    fn with_field(
+        &mut self,
+        path: &str,
+        query: Box<dyn Query>,
+        position: usize,
+    ) -> Result<Box<dyn Query>, IndexError> {
+        let exists = self.exists(path, position)?;
+        Ok(Box::new(BooleanQuery::new(vec![
+            (Occur::Must, query),
+            (Occur::Must, exists),
+        ])))
     }
 }
 

@@ -14,6 +14,18 @@
 //!   aggregations of an agency viewer never include another agency's events.
 //! - Hits come newest first (or oldest first) by (time, grade, hash of the id), and a page's
 //!   `next_cursor` resumes exactly after its last hit, whatever was indexed or merged meanwhile.
+//!
+//! # Query language
+//!
+//! `field:value`, `field:"a phrase"`, wildcards `*` and `?` in values (`user.name:adm?n`,
+//! `process.command_line:*powershell*`), ranges `field:[a TO b]` / `{a TO b}` / `field:>=a` over
+//! numbers, times and text, `field:*` (has a value), `AND` / `OR` / `NOT` / `-` / `+` (juxtaposed
+//! clauses are ANDed; `OR` binds loosest), parentheses (`host:(web01 OR db01)`), and bare words or
+//! phrases, which search the raw line. Field names are the core fields (`time`, `id`, `host`,
+//! `agency`, `system`, `grade`, `source_type`, `severity`, `rule_id`, `product`, `category`,
+//! `service`, `raw`) or any event field by its flat name (`EventID`, `user.name`; `fields.host`
+//! reaches an event field a core name hides). Values match without regard to case, except ids.
+//! Errors name the character position (from 1).
 
 mod compile;
 mod partition;

@@ -259,8 +259,12 @@ impl Writers {
                 else {
                     break;
                 };
-                if let Some(mut open) = self.open.remove(&oldest) {
+                // Committed before it is closed; if that fails it stays open (its events are not
+                // durable, so the next `commit` must not report success without them).
+                if let Some(open) = self.open.get_mut(&oldest) {
                     open.commit()?;
+                }
+                if let Some(open) = self.open.remove(&oldest) {
                     evicted.push(Arc::clone(&open.partition));
                 }
             }

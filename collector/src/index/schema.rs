@@ -9,9 +9,10 @@
 //! | `host` `agency` `system` `source_type` `severity` `rule_id` `product` `category` `service` | raw strings (original case), indexed and fast | filters, the agency scope, terms aggregations |
 //! | `grade` | u64, indexed and fast | filters, terms |
 //! | `raw` | text (words, lower case), positions | bare words and phrases |
-//! | `fields` | JSON, every event field as its exact text | `user.name:alice`, wildcards, terms |
-//! | `fields_text` | JSON, words with positions, only values of several words | `message:failed`, phrases |
+//! | `fields` | JSON, every event field as its exact text (up to [`MAX_EXACT_BYTES`], text with spaces up to [`MAX_EXACT_TEXT_BYTES`]) | `user.name:alice`, wildcards, terms |
+//! | `fields_text` | JSON, words with positions, only values with whitespace or longer than [`MAX_EXACT_BYTES`] | `message:failed`, phrases |
 //! | `fields_num` | JSON, the numbers among the values (numeric text included) | numeric ranges |
+//! | `present` | raw strings: names of fields with a value too long for `fields` | `field:*` |
 //! | `stored` | the event for display, JSON, stored only | hits, `get`, export |
 
 use haidang_event::{Fields, Value};
@@ -66,6 +67,7 @@ pub(crate) struct IndexSchema {
     pub(crate) fields: Field,
     pub(crate) fields_text: Field,
     pub(crate) fields_num: Field,
+    pub(crate) present: Field,
     pub(crate) stored: Field,
 }
 
@@ -116,9 +118,10 @@ impl IndexSchema {
         let fields_num = builder.add_json_field(
             "fields_num",
             JsonObjectOptions::default()
-                .set_indexing_options(exact)
+                .set_indexing_options(exact.clone())
                 .set_expand_dots_enabled(),
         );
+        let present = builder.add_text_field("present", TextOptions::default().set_indexing_options(exact));
         let stored = builder.add_text_field("stored", TextOptions::default().set_stored());
         IndexSchema {
             schema: builder.build(),
@@ -139,6 +142,7 @@ impl IndexSchema {
             fields,
             fields_text,
             fields_num,
+            present,
             stored,
         }
     }
@@ -181,7 +185,15 @@ impl IndexSchema {
         if !event.raw.is_empty() {
             document.add_text(self.raw, &event.raw);
         }
-        let (exact, words, numbers) = json_values(&event.fields);
+        let JsonValues {
+            exact,
+            words,
+            numbers,
+            present,
+        } = json_values(&event.fields, &event.raw);
+        for name in present {
+            document.add_text(self.present, name);
+        }
         if !exact.is_empty() {
             document.add_field_value(self.fields, &OwnedValue::Object(exact));
         }
@@ -223,16 +235,51 @@ impl IndexSchema {
     }
 }
 
+/// The longest value indexed whole in `fields`; longer values (rendered messages, scripts,
+/// encoded blobs) are indexed by their words only. Each byte of a distinct term costs a node of
+/// the term dictionary's automaton, built at every flush and merge: whole long values, nearly
+/// all distinct, made that the largest cost of indexing Windows events (measured: 42% of the
+/// time with no bound).
+pub(crate) const MAX_EXACT_BYTES: usize = 256;
+
+/// The longest value with whitespace (text rather than a label) indexed whole; longer text
+/// (messages, user agents) is found by its words. Labels such as `Process Creation` or
+/// `NT AUTHORITY\SYSTEM` stay whole, for exact matches and terms aggregations.
+pub(crate) const MAX_EXACT_TEXT_BYTES: usize = 64;
+
+/// Event fields not indexed (they stay stored): `@timestamp` repeats the event time, which the
+/// query language searches as `time` (and `@timestamp`), and its values are nearly all distinct.
+const UNINDEXED_FIELDS: &[&str] = &["@timestamp"];
+
+/// Event fields that hold (part of) the raw line: when their value is in the raw line, its
+/// words are not indexed again, and a word query on the field also searches the raw line.
+pub(crate) const MESSAGE_FIELDS: &[&str] = &["message"];
+
 /// A JSON object as tantivy takes it: (key, value) pairs, keys may repeat.
 type JsonObject = Vec<(String, OwnedValue)>;
 
-/// The three JSON objects of an event's fields: exact text of every value; words of the values
-/// that have several; numbers (numeric text included).
-fn json_values(fields: &Fields) -> (JsonObject, JsonObject, JsonObject) {
+/// How an event's fields are indexed.
+struct JsonValues<'a> {
+    /// The exact text of every value not too long.
+    exact: JsonObject,
+    /// The words of text values and long values (unless they are in the raw line).
+    words: JsonObject,
+    /// The numbers, numeric text included.
+    numbers: JsonObject,
+    /// Names of fields with a value missing from `exact`: so `field:*` finds them.
+    present: Vec<&'a str>,
+}
+
+/// The JSON objects (and names) an event's fields are indexed as.
+fn json_values<'a>(fields: &'a Fields, raw: &str) -> JsonValues<'a> {
     let mut exact = Vec::with_capacity(fields.len());
     let mut words = Vec::new();
     let mut numbers = Vec::new();
+    let mut present = Vec::new();
     for (name, value) in fields.iter() {
+        if UNINDEXED_FIELDS.contains(&name) {
+            continue;
+        }
         match value {
             Value::Null => {}
             Value::Bool(value) => exact.push((name.to_owned(), OwnedValue::Str(value.to_string()))),
@@ -250,20 +297,37 @@ fn json_values(fields: &Fields) -> (JsonObject, JsonObject, JsonObject) {
                 if let Some(number) = numeric_text(text) {
                     numbers.push((name.to_owned(), number));
                 }
-                if has_several_words(text) {
+                let is_text = has_several_words(text);
+                let words_in_raw = MESSAGE_FIELDS.contains(&name) && raw.contains(text.as_str());
+                if (is_text || text.len() > MAX_EXACT_BYTES) && !words_in_raw {
                     words.push((name.to_owned(), OwnedValue::Str(text.clone())));
                 }
-                exact.push((name.to_owned(), OwnedValue::Str(text.clone())));
+                let limit = if is_text {
+                    MAX_EXACT_TEXT_BYTES
+                } else {
+                    MAX_EXACT_BYTES
+                };
+                if text.len() <= limit {
+                    exact.push((name.to_owned(), OwnedValue::Str(text.clone())));
+                } else if !present.contains(&name) {
+                    present.push(name);
+                }
             }
         }
     }
-    (exact, words, numbers)
+    JsonValues {
+        exact,
+        words,
+        numbers,
+        present,
+    }
 }
 
-/// Whether the `default` tokenizer would find more in the text than its exact value holds:
-/// any character that is not a letter or digit splits words.
+/// Whether the text is words (has whitespace), so a word of it may be searched for. Values with
+/// punctuation only (paths, addresses, GUIDs, SIDs) are not split: that doubled the terms of
+/// Windows events, and their parts are found by wildcards on the whole value and in the raw line.
 fn has_several_words(text: &str) -> bool {
-    text.chars().any(|character| !character.is_alphanumeric())
+    text.chars().any(char::is_whitespace)
 }
 
 /// The number a text spells, when it is one (`4625`, `-3`, `0.5`; not `inf`, `0x10`, ` 7`).

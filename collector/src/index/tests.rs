@@ -110,6 +110,10 @@ fn query_corpus() -> (tempfile::TempDir, Index) {
                 ("source.ip", Value::Str("10.0.0.5".into())),
                 ("source.port", Value::Str("22".into())),
                 ("event.outcome", Value::Str("failure".into())),
+                (
+                    "message",
+                    Value::Str("Failed password for invalid user admin from 10.0.0.5".into()),
+                ),
             ],
         }),
         event(Spec {
@@ -240,13 +244,17 @@ fn phrases_words_and_bare_words() {
     assert_eq!(ids(&index, "10.0.0.5"), set(&["ssh-fail"]));
     assert_eq!(ids(&index, "raw:publickey"), set(&["ssh-ok"]));
     // A word inside a longer event field value.
-    assert_eq!(ids(&index, "message:failed"), set(&["win-ps"]));
+    assert_eq!(ids(&index, "message:failed"), set(&["ssh-fail", "win-ps"]));
     assert_eq!(ids(&index, "message:\"start the service\""), set(&["win-ps"]));
     assert_eq!(
         ids(&index, "message:\"Failed to start the service\""),
         set(&["win-ps"])
     );
     assert_eq!(ids(&index, "tags:second"), set(&["win-ps"]));
+    // `message` holding part of the raw line is searched there.
+    assert_eq!(ids(&index, "message:password"), set(&["ssh-fail"]));
+    assert_eq!(ids(&index, "message:\"invalid user admin\""), set(&["ssh-fail"]));
+    assert_eq!(ids(&index, "message:passw*"), set(&["ssh-fail"]));
 }
 
 #[test]
@@ -265,8 +273,15 @@ fn wildcards_match_whole_values_and_words() {
     assert_eq!(ids(&index, "host:web*"), set(&["ssh-fail", "ssh-ok"]));
     assert_eq!(ids(&index, "pass*"), set(&["ssh-fail"]));
     assert_eq!(ids(&index, "*shell.ex*"), set(&[]));
-    assert_eq!(ids(&index, "message:fail*"), set(&["win-ps"]));
+    assert_eq!(ids(&index, "message:fail*"), set(&["ssh-fail", "win-ps"]));
     assert_eq!(ids(&index, "TargetUserName:*"), set(&["win-4625"]));
+    // Values too long to index whole are found by their words and still exist.
+    assert_eq!(ids(&index, "process.command_line:*"), set(&["win-ps"]));
+    assert_eq!(ids(&index, "message:*"), set(&["ssh-fail", "win-ps"]));
+    assert_eq!(
+        ids(&index, "process.command_line:\"powershell.exe -enc\""),
+        set(&["win-ps"])
+    );
     assert_eq!(ids(&index, "_exists_:TargetUserName"), set(&["win-4625"]));
     assert_eq!(ids(&index, "grade:*"), set(&["ssh-fail", "ssh-ok", "win-4625"]));
 }
