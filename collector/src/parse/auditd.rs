@@ -210,11 +210,12 @@ fn find_header(message: &str) -> Option<Header<'_>> {
             continue;
         }
         if let Ok((_, mut header)) = header(message.get(start..).unwrap_or("")) {
+            // An empty `node=` names no host (the envelope's host stays the event's).
             header.node = message.get(..start).and_then(|before| {
                 before
                     .split_whitespace()
                     .rev()
-                    .find_map(|word| word.strip_prefix("node="))
+                    .find_map(|word| word.strip_prefix("node=").filter(|node| !node.is_empty()))
             });
             return Some(header);
         }
@@ -1308,6 +1309,28 @@ mod tests {
         let header = find_header(&relayed).unwrap();
         assert_eq!(header.node, Some("db01"));
         assert_eq!(header.kind, "USER_CMD");
+    }
+
+    #[test]
+    fn syslog_carried_record_with_an_empty_node() {
+        // Found by fuzzing (collector/fuzz, `rfc3164`): `node=` followed by whitespace gave the
+        // node "", which replaced the syslog host with an empty host name.
+        for relayed in [
+            "audispd: node= type=USER_CMD msg=audit(1700000000.500:77): pid=9 res=success",
+            "audispd: node=\x0b type=USER_CMD msg=audit(1700000000.500:77): pid=9 res=success",
+        ] {
+            let header = find_header(relayed).unwrap();
+            assert_eq!(header.node, None, "{relayed:?}");
+        }
+        let mut prefix = Fields::new();
+        prefix.push("host.name", "relay01");
+        let mut assembler = AuditAssembler::default();
+        let mut out = Vec::new();
+        let message = "node= type=USER_CMD msg=audit(1700000000.500:77): pid=9 res=success";
+        assert!(assembler.push(message, Some(prefix), &ParseContext::default(), &mut out));
+        assembler.flush(&mut out);
+        assert_eq!(out[0].host.as_deref(), Some("relay01"));
+        assert_eq!(text(&out[0], "host.name"), Some("relay01"));
     }
 
     #[test]
