@@ -56,7 +56,10 @@ pub(crate) fn parse_time(text: &str) -> Option<i64> {
             owned.push('Z');
         }
         owned
-    } else if text.len() >= 19 && !text.ends_with('Z') && !text[19..].contains(['+', '-']) {
+    } else if text.len() >= 19
+        && !text.ends_with('Z')
+        && text.get(19..).is_some_and(|rest| !rest.contains(['+', '-']))
+    {
         format!("{text}Z")
     } else {
         return None;
@@ -605,5 +608,21 @@ mod tests {
         );
         assert!(parse_time("2020-06-10T02:50:56.537Z").is_some());
         assert_eq!(parse_time("yesterday"), None);
+    }
+
+    #[test]
+    fn time_with_a_multibyte_character_at_byte_19_is_refused() {
+        // Found by fuzzing (collector/fuzz, `json`): slicing at byte 19 panicked when it fell
+        // inside a character, so one JSON document with such a time field stopped the stream.
+        assert_eq!(
+            parse_time("20\u{ffff}\u{ffff}\u{ffff}\u{ffff}\u{ffff}\u{ffff}x"),
+            None
+        );
+        assert_eq!(parse_time("2020-06-10T02:50:5\u{e9}"), None);
+        let event = event_from_json(
+            &serde_json::json!({ "EventTime": "2020-06-10T02:50:\u{ffff}\u{ffff}" }),
+            &Mappings::default(),
+        );
+        assert_eq!(event.timestamp_nanos, None);
     }
 }

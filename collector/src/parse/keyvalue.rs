@@ -1242,7 +1242,9 @@ pub(super) mod ecs {
         };
         let (hours, minutes) = match digits.split_once(':') {
             Some((hours, minutes)) => (hours, minutes),
-            None if digits.len() == 4 => (&digits[..2], &digits[2..]),
+            // Four bytes are not always four digits (`0` and a 3-byte character): split only at a
+            // character boundary; anything else fails to parse below.
+            None if digits.len() == 4 && digits.is_char_boundary(2) => digits.split_at(2),
             None => (digits, "0"),
         };
         let hours: i8 = hours.parse().ok()?;
@@ -1908,6 +1910,11 @@ mod tests {
         );
         assert_eq!(ecs::parse_offset("+08"), time::UtcOffset::from_hms(8, 0, 0).ok());
         assert_eq!(ecs::parse_offset("UTC"), Some(utc));
+        // Found by fuzzing (collector/fuzz, `keyvalue` and `leef`): a 4-byte offset that is not 4
+        // digits was sliced inside a character, so a Sophos `timezone="+0\u{fffd}"` or a LEEF
+        // `devTime` zone crashed the parser.
+        assert_eq!(ecs::parse_offset("+0\u{fffd}"), None);
+        assert_eq!(ecs::parse_offset("-\u{e9}\u{e9}"), None);
         assert_eq!(ecs::transport("17"), Some("udp"));
         assert_eq!(ecs::transport("TCP/443"), Some("tcp"));
         assert_eq!(ecs::transport("ospf"), None);
