@@ -12,10 +12,9 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use haidang_event::Fields;
-use nom::branch::alt;
-use nom::bytes::complete::{tag, take_till, take_till1, take_while1};
+use nom::bytes::complete::{take_till, take_while1};
 use nom::character::complete::{char, digit1, space0, space1};
-use nom::combinator::{opt, rest, verify};
+use nom::combinator::{opt, rest};
 use nom::error::{Error, ErrorKind};
 use nom::{IResult, Parser};
 use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
@@ -73,7 +72,7 @@ fn classify(message: &str) -> Option<Line<'_>> {
     if let Ok((_, line)) = nginx_error(message) {
         return Some(Line::NginxError(line));
     }
-    access_line(message).ok().map(|(_, line)| Line::Access(line))
+    access_line(message).map(Line::Access)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -106,65 +105,83 @@ struct AccessLine<'a> {
 /// `[vhost] client ident user [time] "request" status bytes ["referrer" "user agent"] [more...]`.
 /// Whatever follows the user agent (Nginx `$request_time`, upstream times, forwarded-for...) is
 /// ignored: its meaning depends on the server's configuration.
-fn access_line(input: &str) -> IResult<&str, AccessLine<'_>> {
-    let (input, first) = token(input)?;
-    let (input, _) = space1(input)?;
-    let (input, second) = token(input)?;
-    let (input, _) = space1(input)?;
-    let (input, third) = token(input)?;
-    let (input, _) = space1(input)?;
+///
+/// Read byte by byte (every access line goes through here, usually twice: detection keeps the
+/// split): the delimiters are ASCII, so each position found is a character boundary. Words end
+/// at ASCII whitespace; the gaps between fields are spaces and tabs.
+fn access_line(line: &str) -> Option<AccessLine<'_>> {
+    let bytes = line.as_bytes();
+    let word = |at: usize| -> Option<(&str, usize)> {
+        let rest = bytes.get(at..)?;
+        let length = rest
+            .iter()
+            .position(u8::is_ascii_whitespace)
+            .unwrap_or(rest.len());
+        if length == 0 {
+            return None;
+        }
+        Some((line.get(at..at + length)?, at + length))
+    };
+    let gap = |at: usize| -> Option<usize> {
+        let length = bytes
+            .get(at..)?
+            .iter()
+            .take_while(|&&byte| byte == b' ' || byte == b'\t')
+            .count();
+        (length > 0).then_some(at + length)
+    };
+    let (first, at) = word(0)?;
+    let (second, at) = word(gap(at)?)?;
+    let (third, at) = word(gap(at)?)?;
+    let at = gap(at)?;
     // Three words before the time: `client ident user`; four: a virtual host first, unless the
     // first word is an address and the second is not (then the fourth is an extra field, as in
     // `10.1.2.3 - - - [...]`).
-    let (input, fourth) =
-        opt(|input| (verify(token, |word: &str| !word.starts_with('[')), space1).parse(input))
-            .parse(input)?;
+    let fourth = word(at)
+        .filter(|(word, _)| !word.starts_with('['))
+        .and_then(|(word, end)| Some((word, gap(end)?)));
     let is_address = |word: &str| word.parse::<IpAddr>().is_ok();
-    let (vhost, client, user) = match fourth {
-        Some(_) if is_address(first) && !is_address(second) => (None, first, third),
-        Some((fourth, _)) => (Some(first), second, fourth),
-        None => (None, first, third),
+    let (vhost, client, user, at) = match fourth {
+        Some((_, next)) if is_address(first) && !is_address(second) => (None, first, third, next),
+        Some((fourth, next)) => (Some(first), second, fourth, next),
+        None => (None, first, third, at),
     };
-    let (input, time) = bracketed(input)?;
-    if access_time(time, UtcOffset::UTC).is_none() {
-        return Err(nom::Err::Error(Error::new(input, ErrorKind::Verify)));
+    if bytes.get(at) != Some(&b'[') {
+        return None;
     }
-    let (input, (_, request, _, status, _, bytes)) = (
-        space1,
-        quoted,
-        space1,
-        status_code,
-        space1,
-        alt((digit1, tag("-"))),
-    )
-        .parse(input)?;
+    let close = at + 1 + bytes.get(at + 1..)?.iter().position(|&byte| byte == b']')?;
+    let time = line.get(at + 1..close)?;
+    access_time(time, UtcOffset::UTC)?;
+    let (request, at) = quoted(line, gap(close + 1)?)?;
+    // `%>s` (three digits, or `-` when the server logged none), then `%b` (`-` for no body).
+    let (status, at) = digits_or_dash(line, gap(at)?)?;
+    let (bytes_sent, at) = digits_or_dash(line, gap(at)?)?;
     // The combined format adds two quoted fields; the common format ends here.
-    let (input, referrer) = opt(|input| (space1, quoted).map(|(_, text)| text).parse(input)).parse(input)?;
-    let (input, user_agent) = match referrer {
-        Some(_) => opt(|input| (space1, quoted).map(|(_, text)| text).parse(input)).parse(input)?,
-        None => (input, None),
+    let spaced_quoted = |at: usize| gap(at).and_then(|start| quoted(line, start));
+    let (referrer, at) = match spaced_quoted(at) {
+        Some((text, end)) => (Some(text), end),
+        None => (None, at),
+    };
+    let (user_agent, at) = match referrer.and_then(|_| spaced_quoted(at)) {
+        Some((text, end)) => (Some(text), end),
+        None => (None, at),
     };
     // A space or the end of the line must follow, so `200 2326abc` is not taken for a size.
-    if !(input.is_empty() || input.starts_with(char::is_whitespace)) {
-        return Err(nom::Err::Error(Error::new(input, ErrorKind::Verify)));
+    let rest = line.get(at..)?;
+    if !(rest.is_empty() || rest.starts_with(char::is_whitespace)) {
+        return None;
     }
-    let line = AccessLine {
+    Some(AccessLine {
         vhost,
         client,
         user,
         time,
         request,
         status,
-        bytes,
+        bytes: bytes_sent,
         referrer,
         user_agent,
-    };
-    Ok((input, line))
-}
-
-/// A word: everything up to the next space.
-fn token(input: &str) -> IResult<&str, &str> {
-    take_till1(|c: char| c.is_ascii_whitespace())(input)
+    })
 }
 
 /// `[...]`: the text between the brackets.
@@ -175,30 +192,34 @@ fn bracketed(input: &str) -> IResult<&str, &str> {
     Ok((input, text))
 }
 
-/// A double-quoted field as Apache and Nginx write it, where `\"` and `\\` are escapes: the text
-/// between the quotes, escapes kept. An unescaped quote always ends the field.
-fn quoted(input: &str) -> IResult<&str, &str> {
-    let (body, _) = char('"')(input)?;
-    let bytes = body.as_bytes();
-    let mut index = 0;
+/// A double-quoted field at `at` as Apache and Nginx write it, where `\"` and `\\` are escapes: the
+/// text between the quotes, escapes kept, and the position after the closing quote. An
+/// unescaped quote always ends the field.
+fn quoted(line: &str, at: usize) -> Option<(&str, usize)> {
+    let bytes = line.as_bytes();
+    if bytes.get(at) != Some(&b'"') {
+        return None;
+    }
+    let mut index = at + 1;
     while let Some(&byte) = bytes.get(index) {
         match byte {
             b'\\' => index += 2,
-            b'"' => {
-                return Ok((
-                    body.get(index + 1..).unwrap_or(""),
-                    body.get(..index).unwrap_or(""),
-                ));
-            }
+            b'"' => return Some((line.get(at + 1..index)?, index + 1)),
             _ => index += 1,
         }
     }
-    Err(nom::Err::Error(Error::new(input, ErrorKind::Char)))
+    None
 }
 
-/// `%>s`: three digits, or `-` when the server logged none.
-fn status_code(input: &str) -> IResult<&str, &str> {
-    alt((take_while1(|c: char| c.is_ascii_digit()), tag("-"))).parse(input)
+/// ASCII digits (at least one) or a single `-` at `at`, and the position after them.
+fn digits_or_dash(line: &str, at: usize) -> Option<(&str, usize)> {
+    let rest = line.as_bytes().get(at..)?;
+    let length = match rest.iter().take_while(|byte| byte.is_ascii_digit()).count() {
+        0 if rest.first() == Some(&b'-') => 1,
+        0 => return None,
+        digits => digits,
+    };
+    Some((line.get(at..at + length)?, at + length))
 }
 
 /// Undoes the backslash escapes of `"` and `\` that Apache adds inside quoted fields, so the

@@ -16,7 +16,7 @@
 //! Like the RFC 5424 parser, this one reads bytes: every delimiter is ASCII, so positions next to
 //! one are character boundaries. "Spaces" between header fields are spaces and tabs.
 
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime, UtcOffset};
 
 use super::rfc5424::{Stamp, TimeOfDay, digits, rfc3339, time_of_day};
 use super::{ParseContext, SyslogHeader};
@@ -167,8 +167,7 @@ impl Written {
 /// `Dec 31` line received on Jan 1 thus lands in the previous year, a `Jan 1` line received a few
 /// hours early on Dec 31 (skewed clock) in the next. Looking back eight years finds a `Feb 29`.
 fn infer_year(month: u8, day: u8, time: TimeOfDay, context: &ParseContext) -> Option<i64> {
-    let received = OffsetDateTime::from_unix_timestamp_nanos(i128::from(context.received_nanos)).ok()?;
-    let received_year = received.to_offset(context.default_offset).year();
+    let received_year = local_year(context.received_nanos, context.default_offset)?;
     let limit = context.received_nanos.saturating_add(DAY_NANOS);
     (received_year - 8..=received_year + 1)
         .rev()
@@ -183,6 +182,19 @@ fn infer_year(month: u8, day: u8, time: TimeOfDay, context: &ParseContext) -> Op
             .to_nanos(context.default_offset)
         })
         .find(|&nanos| nanos <= limit)
+}
+
+/// The calendar year at `offset` of a UTC time in nanoseconds: what
+/// `OffsetDateTime::from_unix_timestamp_nanos(nanos)?.to_offset(offset).year()` gives, from the
+/// day number alone (this runs for every line without a year).
+fn local_year(nanos: i64, offset: UtcOffset) -> Option<i32> {
+    let local_seconds = nanos.div_euclid(1_000_000_000) + i64::from(offset.whole_seconds());
+    let julian_day = local_seconds.div_euclid(86_400) + i64::from(OffsetDateTime::UNIX_EPOCH.to_julian_day());
+    Some(
+        Date::from_julian_day(i32::try_from(julian_day).ok()?)
+            .ok()?
+            .year(),
+    )
 }
 
 /// A timestamp at `at`, then an optional `:` (Cisco) and the spaces before the next field (or
@@ -706,5 +718,27 @@ mod tests {
         // A multi-byte character right where a digit is expected must not split a char.
         assert_eq!(parse("<1é>x", &context()), None);
         assert!(parse("Nov 2é 08:15:00 h a: m", &context()).is_none());
+    }
+
+    #[test]
+    fn local_year_is_the_year_time_gives() {
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for step in 0..50_000u64 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Whole range, and instants near a new year in some zone.
+            let nanos = if step % 2 == 0 {
+                state as i64
+            } else {
+                nanos("2026-12-31T12:00:00Z") + (state % (48 * 3_600)) as i64 * 1_000_000_000
+            };
+            let offset = UtcOffset::from_whole_seconds((state >> 40) as i32 % (2 * 93_599) - 93_599)
+                .expect("in range");
+            let expected = OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos))
+                .ok()
+                .map(|time| time.to_offset(offset).year());
+            assert_eq!(local_year(nanos, offset), expected, "{nanos} {offset}");
+        }
     }
 }
