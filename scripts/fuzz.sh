@@ -61,7 +61,7 @@ dictionary() {
 add_lines() {
   local target=$1 count=$2 file=$3 rewrite=${4:-}
   [[ -f $file ]] || return 0
-  local lines=target/data-lines name step
+  local lines=target/data-lines-$target name step
   if [[ $file == *.ini ]]; then
     sed -n 's/^log [0-9]* \(pass\|fail\) = //p' "$file"
   else

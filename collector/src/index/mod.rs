@@ -46,7 +46,7 @@ use tantivy::Term;
 use tantivy::query::{EnableScoring, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 
-use partition::{Partition, PartitionKey, Writers, tantivy_error};
+use partition::{Partition, PartitionKey, StartedCommit, Writers, tantivy_error};
 use schema::IndexSchema;
 use search::{Cursor, Deadline, Target, TermsSource};
 
@@ -451,31 +451,69 @@ impl Index {
     /// returns, the events are durable and searchable. The collector calls it about once a
     /// second. Writers of past days idle for ten minutes are closed.
     pub fn commit(&self) -> Result<(), IndexError> {
-        let mut committed = Vec::new();
         let mut first_error = None;
-        {
+        // Under the writers' lock, each partition with pending documents flushes its segment
+        // (term dictionaries, postings, document store: one core's work per partition, so they
+        // run side by side) and hands the commit to its segment updater. The updater's fsyncs
+        // are waited for after the lock is released, so adding goes on meanwhile.
+        let started: Vec<(Arc<Partition>, StartedCommit)> = {
             let mut writers = lock(&self.inner.writers);
-            for open in writers.open.values_mut() {
-                if open.pending == 0 {
-                    continue;
-                }
-                match open.commit() {
-                    Ok(()) => committed.push(Arc::clone(&open.partition)),
-                    Err(error) => {
-                        first_error.get_or_insert(error);
-                    }
-                }
-            }
+            // Writers of past days idle for long are closed first (only those with nothing
+            // pending, so no commit is in flight on a closed writer).
             let now = now_nanos();
             writers.open.retain(|key, open| {
                 open.pending > 0
                     || key.end_nanos() >= now
                     || open.last_used.elapsed() < partition::WRITER_IDLE
             });
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = writers
+                    .open
+                    .values_mut()
+                    .filter(|open| open.pending > 0)
+                    .map(|open| {
+                        let partition = Arc::clone(&open.partition);
+                        (partition, scope.spawn(move || open.start_commit()))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|(partition, handle)| {
+                        let result = handle.join().unwrap_or_else(|_| {
+                            Err(IndexError::Corrupt(format!(
+                                "the commit of {} panicked",
+                                partition.path.display()
+                            )))
+                        });
+                        (partition, result)
+                    })
+                    .collect()
+            })
+        };
+        let mut failed = Vec::new();
+        for (partition, result) in started {
+            let done = result.and_then(|future| match future {
+                Some(future) => future
+                    .wait()
+                    .map(drop)
+                    .map_err(|error| tantivy_error(&partition.path, error)),
+                None => Ok(()),
+            });
+            match done.and_then(|()| partition.reload()) {
+                Ok(()) => {}
+                Err(error) => {
+                    failed.push(partition.key);
+                    first_error.get_or_insert(error);
+                }
+            }
         }
-        for partition in committed {
-            if let Err(error) = partition.reload() {
-                first_error.get_or_insert(error);
+        if !failed.is_empty() {
+            // What a failed commit held is not durable: the next commit must try again.
+            let mut writers = lock(&self.inner.writers);
+            for key in failed {
+                if let Some(open) = writers.open.get_mut(&key) {
+                    open.pending = open.pending.max(1);
+                }
             }
         }
         first_error.map_or(Ok(()), Err)

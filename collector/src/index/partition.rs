@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tantivy::indexer::IndexWriterOptions;
-use tantivy::{IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument};
+use tantivy::{FutureResult, IndexReader, IndexWriter, Opstamp, ReloadPolicy, Searcher, TantivyDocument};
 
 use super::compile::NANOS_PER_DAY;
 use super::schema::IndexSchema;
@@ -106,6 +106,16 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The settings of a new partition: document-store blocks of 64 KiB instead of tantivy's 16 KiB
+/// (a Windows event stores about 7 KB: bigger blocks compress better, 9% less disk in the index
+/// bench, and cost a few tens of microseconds more to read one event).
+fn index_settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        docstore_blocksize: 64 << 10,
+        ..tantivy::IndexSettings::default()
+    }
+}
+
 impl Partition {
     /// Opens the partition at its path, creating it when missing.
     pub(crate) fn open(
@@ -130,6 +140,7 @@ impl Partition {
         } else {
             tantivy::Index::builder()
                 .schema(schema.schema.clone())
+                .settings(index_settings())
                 .create_in_dir(&path)
                 .map_err(|error| tantivy_error(&path, error))?
         };
@@ -198,6 +209,10 @@ impl Partition {
     }
 }
 
+/// A commit handed to the segment updater: the future of its durability, or why it could not
+/// start (`None`: nothing was pending).
+pub(crate) type StartedCommit = Result<Option<FutureResult<Opstamp>>, IndexError>;
+
 /// An open writer and what it has not committed.
 pub(crate) struct OpenWriter {
     pub(crate) partition: Arc<Partition>,
@@ -208,6 +223,21 @@ pub(crate) struct OpenWriter {
 }
 
 impl OpenWriter {
+    /// Flushes the pending documents into a segment and schedules the commit; the returned
+    /// future resolves once it is durable. `None` when nothing was pending.
+    pub(crate) fn start_commit(&mut self) -> StartedCommit {
+        if self.pending == 0 {
+            return Ok(None);
+        }
+        let prepared = self
+            .writer
+            .prepare_commit()
+            .map_err(|error| tantivy_error(&self.partition.path, error))?;
+        let future = prepared.commit_future();
+        self.pending = 0;
+        Ok(Some(future))
+    }
+
     pub(crate) fn commit(&mut self) -> Result<(), IndexError> {
         if self.pending > 0 {
             self.writer
