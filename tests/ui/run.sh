@@ -2,25 +2,31 @@
 # Browser test of the analysts' web UI against a real collector.
 #
 #   tests/ui/run.sh [path/to/haidang]        (default: target/debug/haidang; builds nothing)
+#   BROWSER=firefox tests/ui/run.sh [...]     (the same scenario in Firefox; default chromium)
 #
 # 1. A temporary data directory, an inventory (web01 and mail01 in two agencies) and a
 #    configuration on free ports (UI over TLS from the collector's CA, HTTP ingest, no syslog),
 #    three users (admin, analyst, agency viewer), `haidang serve`, test lines through
 #    POST /ingest/lines, and a wait until search and alerts return them (seed.mjs).
-# 2. The Playwright scenario (scenario.mjs) in Debian's Chromium, headless.
-# 3. Screenshots of every step in tests/ui/artifacts/; exit status non-zero on any failure; the
-#    collector is always stopped.
+# 2. The Playwright scenario (scenario.mjs) in Debian's Chromium, headless; with BROWSER=firefox
+#    the same scenario in Debian's firefox-esr, headless, driven by puppeteer-core (firefox.mjs).
+# 3. Screenshots of every step in tests/ui/artifacts/ (Firefox: tests/ui/artifacts/firefox/);
+#    exit status non-zero on any failure; the collector is always stopped.
 #
-# Needs: Node 20+ and npm (playwright-core is installed here with `npm ci` when missing), Chromium
-# at /usr/bin/chromium (installed with apt-get when run as root) or $CHROMIUM. KEEP_WORK=1 keeps
-# the temporary directory (configuration, collector log, data). HD_UI_SERVE_MISSING=1 lets the
-# test serve UI files the collector does not embed (a trial run only; normally that fails).
+# Needs: Node 20+ and npm (playwright-core and puppeteer-core are installed here with `npm ci` when
+# missing), Chromium at /usr/bin/chromium or $CHROMIUM, or for Firefox firefox-esr at
+# /usr/bin/firefox-esr or $FIREFOX (either is installed with apt-get when run as root). KEEP_WORK=1
+# keeps the temporary directory (configuration, collector log, data). HD_UI_SERVE_MISSING=1 lets
+# the test serve UI files the collector does not embed (a Chromium trial run only; normally that
+# fails).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 BIN="${1:-$ROOT/target/debug/haidang}"
+export BROWSER="${BROWSER:-chromium}"
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+export FIREFOX="${FIREFOX:-/usr/bin/firefox-esr}"
 ARTIFACTS="$HERE/artifacts"
 
 fail() {
@@ -31,13 +37,22 @@ fail() {
 [ -x "$BIN" ] || fail "no collector binary at $BIN (build it first: cargo build -p haidang-collector)"
 command -v node >/dev/null || fail "node is not installed (Node 20 or newer is needed)"
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || fail "Node $(node --version) is too old: 20 or newer is needed"
-if [ ! -x "$CHROMIUM" ] && [ "$CHROMIUM" = /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "ui: installing Debian's chromium (apt-get)"
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null || fail "apt-get install chromium failed"
+case "$BROWSER" in
+  chromium) EXE="$CHROMIUM" EXE_VAR=CHROMIUM DEFAULT_EXE=/usr/bin/chromium PACKAGE=chromium NAME=Chromium ;;
+  firefox)
+    EXE="$FIREFOX" EXE_VAR=FIREFOX DEFAULT_EXE=/usr/bin/firefox-esr PACKAGE=firefox-esr NAME=Firefox
+    # The other browser's screenshots stay where they are.
+    ARTIFACTS="$HERE/artifacts/firefox"
+    ;;
+  *) fail "BROWSER=$BROWSER: chromium or firefox" ;;
+esac
+if [ ! -x "$EXE" ] && [ "$EXE" = "$DEFAULT_EXE" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "ui: installing Debian's $PACKAGE (apt-get)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$PACKAGE"; } >/dev/null || fail "apt-get install $PACKAGE failed"
 fi
-[ -x "$CHROMIUM" ] || fail "no Chromium at $CHROMIUM: run 'sudo apt-get install -y chromium', or set CHROMIUM"
-if [ ! -f "$HERE/node_modules/playwright-core/package.json" ]; then
-  echo "ui: installing playwright-core (npm ci)"
+[ -x "$EXE" ] || fail "no $NAME at $EXE: run 'sudo apt-get install -y $PACKAGE', or set $EXE_VAR"
+if [ ! -f "$HERE/node_modules/playwright-core/package.json" ] || [ ! -f "$HERE/node_modules/puppeteer-core/package.json" ]; then
+  echo "ui: installing playwright-core and puppeteer-core (npm ci)"
   (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci failed in $HERE"
 fi
 
@@ -76,8 +91,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-rm -rf "$ARTIFACTS"
+# Only this browser's files: Chromium's folder holds Firefox's as a subfolder.
 mkdir -p "$ARTIFACTS" "$WORK/data"
+find "$ARTIFACTS" -maxdepth 1 -type f -delete
 
 free_port() {
   node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
@@ -153,6 +169,7 @@ add_user hd-admin admin "$ADMIN_PASSWORD"
 add_user hd-analyst analyst "$ANALYST_PASSWORD"
 add_user hd-viewer agency_viewer "$VIEWER_PASSWORD" "$VIEWER_AGENCY"
 
+echo "ui: browser $NAME ($EXE)"
 echo "ui: starting $BIN serve (UI https://127.0.0.1:$UI_PORT, ingest http://127.0.0.1:$INGEST_PORT)"
 "$BIN" serve --config "$CONFIG" >"$WORK/collector.log" 2>&1 &
 PID=$!

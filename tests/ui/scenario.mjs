@@ -1,4 +1,6 @@
-// The browser scenario of the analysts' UI (playwright-core, Debian's Chromium).
+// The browser scenario of the analysts' UI: Debian's Chromium through playwright-core, or with
+// BROWSER=firefox Debian's firefox-esr through puppeteer-core (firefox.mjs gives it the part of
+// Playwright's API used here).
 // Usage: node scenario.mjs CONTEXT_JSON SEED_JSON   (run.sh writes both)
 //
 // Each step logs its name, saves a screenshot to the artifacts folder, and fails the run with a
@@ -157,16 +159,24 @@ function staticChecks() {
 
 // ---------------------------------------------------------------- run
 
-const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const BROWSER = process.env.BROWSER || 'chromium';
+const FIREFOX = BROWSER === 'firefox';
+if (!['chromium', 'firefox'].includes(BROWSER)) {
+  console.error(`ui: BROWSER=${BROWSER}: chromium or firefox`);
+  process.exit(2);
+}
+const executablePath = FIREFOX ? (process.env.FIREFOX ?? '/usr/bin/firefox-esr') : (process.env.CHROMIUM ?? '/usr/bin/chromium');
 let browser;
 try {
-  browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = FIREFOX
+    ? await (await import('./firefox.mjs')).launchFirefox({ executablePath })
+    : await chromium.launch({
+        executablePath,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
 } catch (error) {
-  console.error(`ui: cannot start Chromium at ${executablePath}: ${String(error.message).split('\n')[0]}`);
+  console.error(`ui: cannot start ${FIREFOX ? 'Firefox' : 'Chromium'} at ${executablePath}: ${String(error.message).split('\n')[0]}`);
   process.exit(1);
 }
 let status = 0;
@@ -229,10 +239,12 @@ try {
   }
 
   page = await context.newPage();
+  // Firefox reports a script blocked by the CSP here too, as an error of the page.
   page.on('pageerror', (error) => problems.push(`uncaught exception: ${error.message}`));
   page.on('console', (message) => {
     if (message.type() !== 'error') return;
     // Answers like 401 (not logged in), 404 (other agency), 429 (rate limit) are expected.
+    // Chromium logs each as "Failed to load resource"; Firefox does not log them at all.
     if (/Failed to load resource/.test(message.text())) return;
     problems.push(`console error: ${message.text()}`);
   });
