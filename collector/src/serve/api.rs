@@ -38,7 +38,7 @@ const QUERY_TIME_LIMIT: Duration = Duration::from_secs(10);
 const EXPORT_LIMIT: usize = 100_000;
 
 /// What the pipeline knows of each host it has seen events from.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct HostSeen {
     /// Newest event time seen (receive time), nanoseconds.
     pub(crate) last_seen_nanos: i64,

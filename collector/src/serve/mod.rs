@@ -18,6 +18,7 @@
 mod agents;
 mod api;
 pub mod config;
+mod hosts;
 mod http;
 mod pipeline;
 mod syslog;
@@ -165,6 +166,8 @@ pub struct Server {
     index: Index,
     store: Store,
     watcher: Option<std::thread::JoinHandle<()>>,
+    /// Saves the hosts table; stops with `stop_watch`.
+    hosts_saver: Option<std::thread::JoinHandle<()>>,
     alerts_path: PathBuf,
     wal: Option<(std::thread::JoinHandle<()>, Arc<agents::Tracker>, PathBuf)>,
 }
@@ -245,7 +248,9 @@ impl Server {
         };
 
         let inventory = Arc::new(inventory);
-        let hosts = api::HostTable::default();
+        let saved_hosts = hosts::load(&store)
+            .with_context(|| format!("cannot read the hosts table of {}", store.path().display()))?;
+        let hosts: api::HostTable = Arc::new(std::sync::Mutex::new(saved_hosts.clone()));
         let shared = Arc::new(pipeline::MatchShared {
             live: Arc::clone(&live),
             counters: Arc::clone(&counters),
@@ -388,6 +393,12 @@ impl Server {
         })?;
         let (addresses, wal) = addresses;
         drop(sender);
+        let hosts_saver = hosts::spawn_saver(
+            Arc::clone(&hosts),
+            store.clone(),
+            saved_hosts,
+            Arc::clone(&stop_watch),
+        )?;
         Ok(Server {
             runtime,
             addresses,
@@ -400,6 +411,7 @@ impl Server {
             index,
             store,
             watcher,
+            hosts_saver: Some(hosts_saver),
             alerts_path,
             wal,
         })
@@ -455,9 +467,14 @@ impl Server {
                     .with_context(|| format!("cannot write the WAL cursor in {}", directory.display()))?;
             }
         }
+        // The watcher stops, and the hosts saver writes the table a last time (the matching
+        // threads that change it are done).
         self.stop_watch.store(true, Ordering::Release);
         if let Some(watcher) = self.watcher.take() {
             let _ = watcher.join();
+        }
+        if let Some(saver) = self.hosts_saver.take() {
+            let _ = saver.join();
         }
         match self.alert_thread.take().map(std::thread::JoinHandle::join) {
             Some(Ok(result)) => result,

@@ -1,5 +1,5 @@
 //! The collector's durable state: alerts and their triage, rule hits and rule switches, users,
-//! sessions and the audit log, in one embedded SQLite file.
+//! sessions, the audit log and the hosts seen, in one embedded SQLite file.
 //!
 //! [`Store`] is a cheap handle (clone it freely) around one connection behind a mutex. Every
 //! method is one transaction. The API layer maps [`StoreError`] to HTTP answers; everything the
@@ -25,6 +25,7 @@
 mod alerts;
 mod audit;
 mod auth;
+mod hosts;
 mod schema;
 
 use std::fmt;
@@ -47,6 +48,7 @@ pub use auth::{
     FAILURE_WINDOW_NANOS, LOCK_NANOS, Login, MAX_FAILURES, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, Role,
     SESSION_ABSOLUTE_NANOS, SESSION_IDLE_NANOS, Session, User,
 };
+pub use hosts::HostRecord;
 
 /// What a user may see: the index's scope, so one value filters searches and alerts alike.
 /// `Scope::All` sees every alert, including those with no agency; `Scope::Agencies` only alerts

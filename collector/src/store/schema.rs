@@ -106,6 +106,17 @@ const MIGRATIONS: &[&str] = &[
         hash BLOB NOT NULL               -- SHA-256 of previous_hash and this row's content
     );
     ",
+    // 2: the hosts events came from (the Hosts page across restarts).
+    "
+    CREATE TABLE hosts (
+        name TEXT PRIMARY KEY,
+        last_seen INTEGER NOT NULL,      -- nanoseconds since the Unix epoch
+        source_types TEXT NOT NULL,      -- JSON array of strings, sorted
+        agency TEXT,
+        system TEXT,
+        grade INTEGER
+    );
+    ",
 ];
 
 /// Statements run at every open, after the migrations: the audit log's guards. Created again if

@@ -361,3 +361,48 @@ fn triage_needs_csrf_and_is_audited() {
     );
     server.shutdown().unwrap();
 }
+
+#[test]
+fn the_hosts_page_survives_a_restart() {
+    let directory = tempfile::tempdir().unwrap();
+    let server = start(directory.path());
+    server
+        .store()
+        .create_user("analyst", "analyst-password-1", Role::Analyst, &[])
+        .unwrap();
+    let (status, _, _) = request(
+        server.addresses().http.unwrap(),
+        "POST",
+        "/ingest/lines",
+        &[],
+        &sudo("web-a1", "alice"),
+    );
+    assert_eq!(status, 200);
+    let analyst = Client::login(server.addresses().ui.unwrap(), "analyst", "analyst-password-1");
+    wait_until("the host is listed", || {
+        analyst.get_json("/api/v1/hosts").to_string().contains("web-a1")
+    });
+    let before = analyst.get_json("/api/v1/hosts");
+    server.shutdown().unwrap();
+
+    // Nothing new is sent after the restart: the page shows what was seen before it.
+    let server = start(directory.path());
+    let analyst = Client::login(server.addresses().ui.unwrap(), "analyst", "analyst-password-1");
+    let after = analyst.get_json("/api/v1/hosts");
+    let row = |hosts: &Value| {
+        hosts["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["host"] == "web-a1")
+            .cloned()
+            .unwrap_or_else(|| panic!("no web-a1 in {hosts}"))
+    };
+    let (before, after) = (row(&before), row(&after));
+    assert_eq!(after["last_seen"], before["last_seen"]);
+    assert_eq!(after["agency"], "Sở A");
+    assert_eq!(after["grade"], 3);
+    assert_eq!(after["source_types"], before["source_types"]);
+    assert!(!after["source_types"].as_array().unwrap().is_empty(), "{after}");
+    server.shutdown().unwrap();
+}
