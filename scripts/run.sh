@@ -2,13 +2,13 @@
 # The main job: builds the release binaries and runs, on embedded defaults,
 #  - the collector (`haidang serve`): syslog UDP/TCP on 127.0.0.1:5514, HTTP ingest and /health on
 #    127.0.0.1:8514, agents on 127.0.0.1:5044, our rules from rules/haidang, data and alerts.jsonl
-#    in haidang-data/;
+#    in haidang-data/, with the event index, the alert store and the analysts' web UI on
+#    https://127.0.0.1:8443 (make an account: `./target/release/haidang users add NAME --role admin`);
 #  - a local agent enrolled with it on first run (identity, spool and status.json in
 #    haidang-data/agent/), tailing this machine's auth, syslog and web logs that it can read,
 #    and journald when `journalctl` is present.
 # Extra arguments go to `haidang serve` (e.g. `--config deploy/haidang.example.toml`; the agent
 # then needs `[inputs.agents]` on 127.0.0.1:5044 or its own configuration). Ctrl-C stops both.
-# The index and the search UI are not built yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
