@@ -508,7 +508,7 @@ fn serve(config: Option<PathBuf>) -> anyhow::Result<bool> {
         ("syslog udp", addresses.syslog_udp),
         ("syslog tcp", addresses.syslog_tcp),
         ("syslog tls", addresses.syslog_tls),
-        ("http ingest (/ingest, /_bulk, /health)", addresses.http),
+        ("http ingest (/ingest, /_bulk, /health, /metrics)", addresses.http),
         (
             "agents (mutual TLS; `haidang agents token` to enroll one)",
             addresses.agents,

@@ -2,7 +2,8 @@
 //! Fluent Bit, Vector), `POST /_bulk` and `POST /{index}/_bulk` (the Elasticsearch bulk shape, so
 //! Beats and Fluent Bit's `es` output can send here), `GET /` (the little an Elasticsearch client
 //! asks before sending), `POST /ingest/lines?format=F&host=H` (raw log lines, as `haidang import`
-//! sends plain files) and `GET /health` (the counters).
+//! sends plain files), `GET /health` (the counters, JSON) and `GET /metrics` (the counters for
+//! Prometheus).
 //!
 //! A request is answered once all its documents are durable in the write-ahead log (so an
 //! answered request survives a crash of the collector); while the pipeline is full the request
@@ -71,6 +72,7 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(root))
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .route("/ingest", post(ingest))
         .route("/ingest/lines", post(ingest_lines))
         .route("/_bulk", post(bulk))
@@ -98,6 +100,18 @@ async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
         object.insert("agents".into(), agents);
     }
     Json(health)
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let text = match state.agents.lock() {
+        Ok(agents) => super::metrics::render(&state.counters, &agents),
+        Err(_) => super::metrics::render(&state.counters, &Default::default()),
+    };
+    (
+        [(axum::http::header::CONTENT_TYPE, super::metrics::CONTENT_TYPE)],
+        text,
+    )
+        .into_response()
 }
 
 /// Splits a body into JSON document texts (one per line, or concatenated, or pretty-printed).

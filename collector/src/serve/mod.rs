@@ -20,6 +20,7 @@ mod api;
 pub mod config;
 mod hosts;
 mod http;
+mod metrics;
 mod pipeline;
 mod syslog;
 mod ui;

@@ -168,6 +168,28 @@ fn udp_tcp_tls_and_http_inputs_reach_the_detector() {
         counters.received_http.load(std::sync::atomic::Ordering::Relaxed),
         1
     );
+    // The same counters for Prometheus.
+    let mut http = TcpStream::connect(addresses.http.unwrap()).unwrap();
+    write!(
+        http,
+        "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut http, &mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response.contains("content-type: text/plain; version=0.0.4"),
+        "{response}"
+    );
+    for sample in [
+        "haidang_received_records_total{input=\"udp\"} 1\n",
+        "haidang_received_records_total{input=\"tcp\"} 2\n",
+        "haidang_received_records_total{input=\"tls\"} 1\n",
+        "haidang_received_records_total{input=\"http\"} 1\n",
+    ] {
+        assert!(response.contains(sample), "{sample} not in {response}");
+    }
     drop(tls);
     drop(tcp);
     server.shutdown().unwrap();
