@@ -11,7 +11,7 @@
 // response is large, but it is built once per request, so boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -28,6 +28,7 @@ use serde_json::json;
 
 use super::agents::AgentTable;
 use crate::index::{HistogramRequest, Index, Scope, SearchRequest, TermsRequest};
+pub(crate) use crate::store::HostSeen;
 use crate::store::{AlertFilter, AuditEntry, Login, Role, Status, Store, Triage, User};
 use crate::{Inventory, LiveRules};
 
@@ -37,22 +38,7 @@ const QUERY_TIME_LIMIT: Duration = Duration::from_secs(10);
 /// Most events one export returns.
 const EXPORT_LIMIT: usize = 100_000;
 
-/// What the pipeline knows of each host it has seen events from.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct HostSeen {
-    /// Newest event time seen (receive time), nanoseconds.
-    pub(crate) last_seen_nanos: i64,
-    /// Source types seen.
-    pub(crate) source_types: BTreeSet<String>,
-    /// The host's agency, if the inventory knows it.
-    pub(crate) agency: Option<String>,
-    /// Its information system.
-    pub(crate) system: Option<String>,
-    /// The system's grade.
-    pub(crate) grade: Option<u8>,
-}
-
-/// Hosts seen, by name.
+/// Hosts seen, by name (saved in the store by `serve::hosts`).
 pub(crate) type HostTable = Arc<Mutex<BTreeMap<String, HostSeen>>>;
 
 /// Everything the API reads.

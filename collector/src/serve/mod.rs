@@ -249,7 +249,8 @@ impl Server {
         };
 
         let inventory = Arc::new(inventory);
-        let saved_hosts = hosts::load(&store)
+        let saved_hosts = store
+            .hosts()
             .with_context(|| format!("cannot read the hosts table of {}", store.path().display()))?;
         let hosts: api::HostTable = Arc::new(std::sync::Mutex::new(saved_hosts.clone()));
         let shared = Arc::new(pipeline::MatchShared {

@@ -4,32 +4,35 @@
 //! the rows that changed every few seconds and at shutdown ([`Store::save_hosts`]), and loads
 //! them at start ([`Store::hosts`]).
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use rusqlite::params;
 
 use super::{Durability, Store, StoreError};
 
-/// What the collector knows of one host.
+/// What the collector knows of one host (the pipeline's live table holds these by host name).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HostRecord {
-    /// The host name, as events name it.
-    pub name: String,
+pub struct HostSeen {
     /// When its newest event was received, nanoseconds since the Unix epoch.
     pub last_seen_nanos: i64,
-    /// The source types seen from it, sorted.
-    pub source_types: Vec<String>,
-    /// Its agency, information system and grade, from the inventory when its events came in.
+    /// The source types seen from it.
+    pub source_types: BTreeSet<String>,
+    /// Its agency, if the inventory knows it.
     pub agency: Option<String>,
+    /// Its information system.
     pub system: Option<String>,
+    /// The system's grade.
     pub grade: Option<u8>,
 }
 
 impl Store {
-    /// Writes (inserts or replaces) these hosts. Like alert matches they are machine data,
-    /// committed without a sync of their own (see the module's durability note).
-    pub fn save_hosts(&self, hosts: &[HostRecord]) -> Result<(), StoreError> {
-        if hosts.is_empty() {
-            return Ok(());
-        }
+    /// Writes (inserts or replaces) these hosts, by name; `last_seen` never moves back. Like
+    /// alert matches they are machine data, committed without a sync of their own (see the
+    /// module's durability note).
+    pub fn save_hosts<'a>(
+        &self,
+        hosts: impl IntoIterator<Item = (&'a String, &'a HostSeen)>,
+    ) -> Result<(), StoreError> {
         self.lock().write(Durability::Relaxed, |transaction| {
             let mut statement = transaction.prepare_cached(
                 "INSERT INTO hosts (name, last_seen, source_types, agency, system, grade)
@@ -39,11 +42,11 @@ impl Store {
                    source_types = excluded.source_types,
                    agency = excluded.agency, system = excluded.system, grade = excluded.grade",
             )?;
-            for host in hosts {
+            for (name, host) in hosts {
                 let source_types = serde_json::to_string(&host.source_types)
-                    .map_err(|error| StoreError::Corrupt(format!("host {}: {error}", host.name)))?;
+                    .map_err(|error| StoreError::Corrupt(format!("host {name}: {error}")))?;
                 statement.execute(params![
-                    host.name,
+                    name,
                     host.last_seen_nanos,
                     source_types,
                     host.agency,
@@ -56,11 +59,10 @@ impl Store {
     }
 
     /// Every saved host, by name.
-    pub fn hosts(&self) -> Result<Vec<HostRecord>, StoreError> {
+    pub fn hosts(&self) -> Result<BTreeMap<String, HostSeen>, StoreError> {
         self.lock().read(|transaction| {
-            let mut statement = transaction.prepare(
-                "SELECT name, last_seen, source_types, agency, system, grade FROM hosts ORDER BY name",
-            )?;
+            let mut statement = transaction
+                .prepare("SELECT name, last_seen, source_types, agency, system, grade FROM hosts")?;
             let rows = statement.query_map([], |row| {
                 Ok((
                     row.get::<_, String>(0)?,
@@ -71,20 +73,20 @@ impl Store {
                     row.get::<_, Option<u8>>(5)?,
                 ))
             })?;
-            let mut hosts = Vec::new();
+            let mut hosts = BTreeMap::new();
             for row in rows {
                 let (name, last_seen_nanos, source_types, agency, system, grade) = row?;
                 let source_types = serde_json::from_str(&source_types).map_err(|error| {
                     StoreError::Corrupt(format!("host {name}: source types {source_types:?}: {error}"))
                 })?;
-                hosts.push(HostRecord {
-                    name,
+                let host = HostSeen {
                     last_seen_nanos,
                     source_types,
                     agency,
                     system,
                     grade,
-                });
+                };
+                hosts.insert(name, host);
             }
             Ok(hosts)
         })
@@ -96,9 +98,8 @@ mod tests {
     use super::super::test_support;
     use super::*;
 
-    fn host(name: &str, last_seen_nanos: i64, source_types: &[&str]) -> HostRecord {
-        HostRecord {
-            name: name.into(),
+    fn host(last_seen_nanos: i64, source_types: &[&str]) -> HostSeen {
+        HostSeen {
             last_seen_nanos,
             source_types: source_types.iter().map(|&text| text.to_owned()).collect(),
             agency: Some("Sở A".into()),
@@ -110,34 +111,24 @@ mod tests {
     #[test]
     fn hosts_survive_reopening_and_updates_replace_them() {
         let directory = tempfile::tempdir().unwrap();
+        let (web, mail) = ("web-a1".to_owned(), "mail-b1".to_owned());
+        let moved = HostSeen {
+            agency: None,
+            system: None,
+            grade: None,
+            ..host(30, &["nginx", "sshd"])
+        };
         {
             let (store, _) = test_support::open(directory.path());
             store
-                .save_hosts(&[host("web-a1", 10, &["sshd"]), host("mail-b1", 20, &[])])
+                .save_hosts([(&web, &host(10, &["sshd"])), (&mail, &host(20, &[]))])
                 .unwrap();
-            let mut moved = host("web-a1", 30, &["nginx", "sshd"]);
-            moved.agency = None;
-            moved.system = None;
-            moved.grade = None;
-            store.save_hosts(&[moved]).unwrap();
+            store.save_hosts([(&web, &moved)]).unwrap();
             // An older save never moves last_seen back.
-            store.save_hosts(&[host("mail-b1", 5, &["postfix"])]).unwrap();
+            store.save_hosts([(&mail, &host(5, &["postfix"]))]).unwrap();
         }
         let (store, _) = test_support::open(directory.path());
-        let hosts = store.hosts().unwrap();
-        assert_eq!(
-            hosts,
-            vec![
-                host("mail-b1", 20, &["postfix"]),
-                HostRecord {
-                    name: "web-a1".into(),
-                    last_seen_nanos: 30,
-                    source_types: vec!["nginx".into(), "sshd".into()],
-                    agency: None,
-                    system: None,
-                    grade: None,
-                },
-            ]
-        );
+        let expected = BTreeMap::from([(mail, host(20, &["postfix"])), (web, moved)]);
+        assert_eq!(store.hosts().unwrap(), expected);
     }
 }

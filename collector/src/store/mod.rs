@@ -48,7 +48,7 @@ pub use auth::{
     FAILURE_WINDOW_NANOS, LOCK_NANOS, Login, MAX_FAILURES, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, Role,
     SESSION_ABSOLUTE_NANOS, SESSION_IDLE_NANOS, Session, User,
 };
-pub use hosts::HostRecord;
+pub use hosts::HostSeen;
 
 /// What a user may see: the index's scope, so one value filters searches and alerts alike.
 /// `Scope::All` sees every alert, including those with no agency; `Scope::Agencies` only alerts
