@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Counters;
 use super::agents::AgentStatus;
@@ -13,73 +12,43 @@ use super::agents::AgentStatus;
 /// The content type of the text format.
 pub(crate) const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// The exposition of the counters and the agents table.
+/// The exposition of the counters and the agents table. Every field of [`Counters`] (the names
+/// `/health` shows) is a counter: `received_<input>` become `haidang_received_records_total`
+/// with an `input` label, the others `haidang_<name>_total`; so a new counter needs no change here.
 pub(crate) fn render(counters: &Counters, agents: &HashMap<String, AgentStatus>) -> String {
-    let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+    let fields = match serde_json::to_value(counters) {
+        Ok(serde_json::Value::Object(fields)) => fields,
+        _ => serde_json::Map::new(),
+    };
+    let mut received = Vec::new();
+    let mut totals = Vec::new();
+    for (name, value) in &fields {
+        let value = value.as_u64().unwrap_or(0);
+        match name.strip_prefix("received_") {
+            Some(input) => received.push((format!("input=\"{input}\""), value)),
+            None => totals.push((name.as_str(), value)),
+        }
+    }
     let mut out = String::new();
     family(
         &mut out,
         "haidang_received_records_total",
         "counter",
         "Records received, by input (agents: durable in the write-ahead log).",
-        &[
-            ("input=\"udp\"", load(&counters.received_udp)),
-            ("input=\"tcp\"", load(&counters.received_tcp)),
-            ("input=\"tls\"", load(&counters.received_tls)),
-            ("input=\"http\"", load(&counters.received_http)),
-            ("input=\"agents\"", load(&counters.received_agents)),
-        ],
+        &received,
     );
-    let totals: [(&str, &str, &AtomicU64); 10] = [
-        (
-            "haidang_agent_duplicates_total",
-            "Agent records dropped because the write-ahead log already held them (resent after a lost acknowledgement).",
-            &counters.agent_duplicates,
-        ),
-        (
-            "haidang_udp_dropped_total",
-            "Syslog datagrams dropped because the pipeline was full.",
-            &counters.udp_dropped,
-        ),
-        (
-            "haidang_lines_truncated_total",
-            "Lines cut at max_line_bytes.",
-            &counters.lines_truncated,
-        ),
-        (
-            "haidang_events_total",
-            "Events produced by parsing.",
-            &counters.events,
-        ),
-        (
-            "haidang_unparsed_total",
-            "Lines no parser understood (kept as raw events).",
-            &counters.unparsed,
-        ),
-        ("haidang_rule_matches_total", "Rule matches.", &counters.matches),
-        (
-            "haidang_alerts_total",
-            "Alerts written (detections and correlations).",
-            &counters.alerts,
-        ),
-        (
-            "haidang_indexed_events_total",
-            "Events committed to the index.",
-            &counters.indexed,
-        ),
-        (
-            "haidang_index_errors_total",
-            "Batches the index refused.",
-            &counters.index_errors,
-        ),
-        (
-            "haidang_input_errors_total",
-            "Connections or requests refused or failed (TLS handshakes, bad HTTP bodies).",
-            &counters.input_errors,
-        ),
-    ];
-    for (name, help, counter) in totals {
-        family(&mut out, name, "counter", help, &[("", load(counter))]);
+    for (name, value) in totals {
+        let help = HELP
+            .iter()
+            .find(|(field, _)| *field == name)
+            .map_or("A counter of the collector (see /health).", |(_, help)| help);
+        family(
+            &mut out,
+            &format!("haidang_{name}_total"),
+            "counter",
+            help,
+            &[(String::new(), value)],
+        );
     }
     let connected = agents.values().filter(|agent| agent.connected).count() as u64;
     family(
@@ -88,15 +57,41 @@ pub(crate) fn render(counters: &Counters, agents: &HashMap<String, AgentStatus>)
         "gauge",
         "Agents seen since start, by whether a session is open now.",
         &[
-            ("state=\"connected\"", connected),
-            ("state=\"disconnected\"", agents.len() as u64 - connected),
+            ("state=\"connected\"".to_owned(), connected),
+            (
+                "state=\"disconnected\"".to_owned(),
+                agents.len() as u64 - connected,
+            ),
         ],
     );
     out
 }
 
+/// The help line of each counter that is not a `received_` one.
+const HELP: &[(&str, &str)] = &[
+    (
+        "agent_duplicates",
+        "Agent records dropped because the write-ahead log already held them (resent after a lost acknowledgement).",
+    ),
+    (
+        "udp_dropped",
+        "Syslog datagrams dropped because the pipeline was full.",
+    ),
+    ("lines_truncated", "Lines cut at max_line_bytes."),
+    ("events", "Events produced by parsing."),
+    ("unparsed", "Lines no parser understood (kept as raw events)."),
+    ("matches", "Rule matches."),
+    ("alerts", "Alerts written (detections and correlations)."),
+    ("indexed", "Events committed to the index."),
+    ("index_errors", "Batches the index refused."),
+    (
+        "input_errors",
+        "Connections or requests refused or failed (TLS handshakes, bad HTTP bodies).",
+    ),
+];
+
 /// One metric family: its `# HELP` and `# TYPE` lines, then a sample per label set (`""`: none).
-fn family(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(&str, u64)]) {
+fn family(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(String, u64)]) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
     for (labels, value) in samples {
@@ -110,6 +105,8 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(&str
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::Ordering;
+
     use super::*;
 
     #[test]
@@ -148,6 +145,12 @@ mod tests {
                 value.parse::<u64>().unwrap();
             }
         }
+        // Every counter `/health` shows is there.
         assert_eq!(declared.len(), 12);
+        assert!(text.contains("\nhaidang_indexed_total 0\n"), "{text}");
+        assert!(
+            text.contains("\nhaidang_received_records_total{input=\"agents\"} 0\n"),
+            "{text}"
+        );
     }
 }
