@@ -128,6 +128,13 @@ fn sudo(host: &str, user: &str) -> String {
     )
 }
 
+/// Sends raw lines through HTTP ingest; they are durable when it returns.
+fn ingest(server: &Server, lines: &str) {
+    let address = server.addresses().http.unwrap();
+    let (status, _, body) = request(address, "POST", "/ingest/lines", &[], lines);
+    assert_eq!(status, 200, "{body}");
+}
+
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !done() {
@@ -156,15 +163,13 @@ fn an_agency_viewer_reads_nothing_of_another_agency_by_any_route() {
         )
         .unwrap();
     let ui = server.addresses().ui.unwrap();
-    let ingest = server.addresses().http.unwrap();
     let lines = format!(
         "{}{}{}",
         sudo("web-a1", "alice"),
         sudo("mail-b1", "bob"),
         sudo("mail-b2", "carol")
     );
-    let (status, _, body) = request(ingest, "POST", "/ingest/lines", &[], &lines);
-    assert_eq!(status, 200, "{body}");
+    ingest(&server, &lines);
 
     let analyst = Client::login(ui, "analyst", "analyst-password-1");
     let range = "from=2026-11-19T00:00:00Z&to=2026-11-21T00:00:00Z";
@@ -269,14 +274,7 @@ fn triage_needs_csrf_and_is_audited() {
         .create_user("admin", "admin-password-1", Role::Admin, &[])
         .unwrap();
     let ui = server.addresses().ui.unwrap();
-    let (status, _, _) = request(
-        server.addresses().http.unwrap(),
-        "POST",
-        "/ingest/lines",
-        &[],
-        &sudo("web-a1", "alice"),
-    );
-    assert_eq!(status, 200);
+    ingest(&server, &sudo("web-a1", "alice"));
 
     // Not logged in: 401. Wrong password: 401, audited.
     assert_eq!(request(ui, "GET", "/api/v1/alerts", &[], "").0, 401);
@@ -370,14 +368,7 @@ fn the_hosts_page_survives_a_restart() {
         .store()
         .create_user("analyst", "analyst-password-1", Role::Analyst, &[])
         .unwrap();
-    let (status, _, _) = request(
-        server.addresses().http.unwrap(),
-        "POST",
-        "/ingest/lines",
-        &[],
-        &sudo("web-a1", "alice"),
-    );
-    assert_eq!(status, 200);
+    ingest(&server, &sudo("web-a1", "alice"));
     let analyst = Client::login(server.addresses().ui.unwrap(), "analyst", "analyst-password-1");
     wait_until("the host is listed", || {
         analyst.get_json("/api/v1/hosts").to_string().contains("web-a1")
