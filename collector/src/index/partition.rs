@@ -106,16 +106,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The settings of a new partition: document-store blocks of 64 KiB instead of tantivy's 16 KiB
-/// (a Windows event stores about 7 KB: bigger blocks compress better, 9% less disk in the index
-/// bench, and cost a few tens of microseconds more to read one event).
-fn index_settings() -> tantivy::IndexSettings {
-    tantivy::IndexSettings {
-        docstore_blocksize: 64 << 10,
-        ..tantivy::IndexSettings::default()
-    }
-}
-
 impl Partition {
     /// Opens the partition at its path, creating it when missing.
     pub(crate) fn open(
@@ -140,7 +130,6 @@ impl Partition {
         } else {
             tantivy::Index::builder()
                 .schema(schema.schema.clone())
-                .settings(index_settings())
                 .create_in_dir(&path)
                 .map_err(|error| tantivy_error(&path, error))?
         };
